@@ -1,0 +1,1 @@
+"""The AMO assistant's own Python package: NLU components, dialogue helpers, tools."""

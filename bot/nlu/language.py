@@ -1,0 +1,197 @@
+"""Language identification: fr, ar, dar (Darija in Arabic script), dar-latn (Arabizi).
+
+The script (Arabic or Latin letters) decides between two pairs of languages; a
+character n-gram classifier trained on the labelled NLU data (intent-level
+`metadata: {language: ...}`) decides within the pair. Identifiers, dates and
+numbers are left out: "BE123456" says nothing about the member's language.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Dict, List, Optional, Sequence, Text
+
+import joblib
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import METADATA, METADATA_EXAMPLE, METADATA_INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.text import script_words
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("fr", "ar", "dar", "dar-latn")
+ARABIC_SCRIPT = ("ar", "dar")
+LATIN_SCRIPT = ("fr", "dar-latn")
+# The language the assistant answers in, for each language a member writes in.
+REPLY_LANGUAGE = {"fr": "fr", "ar": "ar", "dar": "dar", "dar-latn": "dar"}
+PARSE_KEY = "language"
+
+_NOT_LANGUAGE = re.compile(r"^(?:[a-z]{0,2}\d{3,}|[\d/.\-:]+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """`name` is None when the message says nothing clear about its language."""
+
+    name: Optional[str]
+    confidence: float
+    mixed: bool
+
+    @property
+    def reply(self) -> Optional[str]:
+        return REPLY_LANGUAGE.get(self.name) if self.name else None
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {**asdict(self), "reply": self.reply}
+
+
+UNCLEAR = LanguageGuess(None, 0.0, False)
+
+
+def language_text(tokens: Sequence[str]) -> str:
+    """The words of a message that can tell its language."""
+    return " ".join(t for t in tokens if not _NOT_LANGUAGE.match(t))
+
+
+class LanguageModel:
+    """Script rule plus a char n-gram classifier within each script."""
+
+    def __init__(self, classifier: Optional[Pipeline], unclear_below: float) -> None:
+        self.classifier = classifier
+        self.unclear_below = unclear_below
+
+    @classmethod
+    def fit(
+        cls, texts: Sequence[str], labels: Sequence[str], unclear_below: float
+    ) -> "LanguageModel":
+        if len(set(labels)) < 2:
+            logger.warning(
+                "Fewer than two labelled languages in the NLU data "
+                "(intent metadata 'language'): only the script will be identified."
+            )
+            return cls(None, unclear_below)
+        classifier = make_pipeline(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True),
+            LogisticRegression(C=10.0, max_iter=2000),
+        )
+        classifier.fit(list(texts), list(labels))
+        return cls(classifier, unclear_below)
+
+    def identify(self, text: str) -> LanguageGuess:
+        arabic, latin = script_words(text)
+        if arabic + latin == 0:
+            return UNCLEAR
+        # Members writing Darija in Arabic script slip in French nouns
+        # ("كيفاش ندير l'inscription"): Arabic-script words weigh double.
+        pair = ARABIC_SCRIPT if 2 * arabic >= latin else LATIN_SCRIPT
+        mixed_scripts = arabic > 0 and latin > 0
+        if self.classifier is None:
+            return LanguageGuess(pair[0], 0.5, mixed_scripts)
+        scores = dict(zip(self.classifier.classes_, self.classifier.predict_proba([text])[0]))
+        in_pair = [scores.get(lang, 0.0) for lang in pair]
+        total = sum(in_pair) or 1.0
+        ranked = sorted(zip((p / total for p in in_pair), pair), reverse=True)
+        (best_p, best), (second_p, _) = ranked
+        mixed = mixed_scripts or second_p >= 0.3
+        # Within Arabic script both answers are readable; a Latin message that
+        # could be French or Arabizi ("ok", "AMO") keeps the previous language.
+        if pair == LATIN_SCRIPT and best_p < self.unclear_below:
+            return LanguageGuess(None, round(best_p, 3), mixed)
+        return LanguageGuess(best, round(best_p, 3), mixed)
+
+
+def _label(message: Message) -> Optional[str]:
+    metadata = message.get(METADATA) or {}
+    for level in (METADATA_EXAMPLE, METADATA_INTENT):
+        language = (metadata.get(level) or {}).get("language")
+        if language in LANGUAGES:
+            return language
+    return None
+
+
+def _tokens(message: Message) -> List[str]:
+    tokens = message.get(TOKENS_NAMES[TEXT])
+    return [t.text for t in tokens] if tokens else (message.get(TEXT) or "").split()
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class LanguageIdentifier(GraphComponent):
+    """Labels every message fr, ar, dar or dar-latn (or unclear), and notes a mix.
+
+    The label goes to `parse_data["language"]`; ReplyLanguagePolicy carries it
+    into the `language` slot.
+    """
+
+    _FILE = "language_model.joblib"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"unclear_below": 0.6}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[LanguageModel] = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model or LanguageModel(None, config["unclear_below"])
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LanguageIdentifier":
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        texts, labels = [], []
+        for message in training_data.intent_examples:
+            label = _label(message)
+            if label:
+                texts.append(language_text(_tokens(message)))
+                labels.append(label)
+        self._model = LanguageModel.fit(texts, labels, self._config["unclear_below"])
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self._model.classifier, directory / self._FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LanguageIdentifier":
+        with model_storage.read_from(resource) as directory:
+            classifier = joblib.load(directory / cls._FILE)
+        return cls(
+            config, model_storage, resource, LanguageModel(classifier, config["unclear_below"])
+        )
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            guess = self._model.identify(language_text(_tokens(message)))
+            message.set(PARSE_KEY, guess.as_dict(), add_to_output=True)
+        return messages

@@ -1,0 +1,73 @@
+"""Dialogue policies of our own."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.nlu.language import PARSE_KEY
+
+LANGUAGE_SLOT = "language"
+CHOICE_SLOT = "language_choice"
+DEFAULT_LANGUAGE = "fr"
+
+
+def reply_language(
+    current: Optional[str], chosen: Optional[str], detected: Optional[str]
+) -> str:
+    """The language to answer in: the member's explicit choice sticks; otherwise
+    the language of their latest message; an unclear message keeps the current one."""
+    return chosen or detected or current or DEFAULT_LANGUAGE
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class ReplyLanguagePolicy(Policy):
+    """Keeps the `language` slot equal to the reply language.
+
+    It never predicts an action (all probabilities are 0); Rasa applies the
+    `events` of every policy's prediction, so the slot is set in-process, before
+    the next response is generated, with no call to the action server.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"priority": 1}
+
+    def train(
+        self,
+        training_trackers: List[TrackerWithCachedStates],
+        domain: Domain,
+        **kwargs: Any,
+    ) -> Resource:
+        with self._model_storage.write_to(self._resource):
+            pass
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        parse_data = tracker.latest_message.parse_data if tracker.latest_message else {}
+        detected = (parse_data.get(PARSE_KEY) or {}).get("reply")
+        current = tracker.get_slot(LANGUAGE_SLOT)
+        language = reply_language(current, tracker.get_slot(CHOICE_SLOT), detected)
+        events = [] if language == current else [SlotSet(LANGUAGE_SLOT, language)]
+        return self._prediction(self._default_predictions(domain), events=events)
+
+    def _metadata(self) -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def _metadata_filename(cls) -> Text:
+        return "reply_language_policy"

@@ -1,0 +1,88 @@
+"""Language identification: decision rules on a small model, and the trained
+model on the held-out split of every language."""
+import collections
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.nlu.language import UNCLEAR, LanguageModel, language_text
+
+SMALL = {
+    "fr": ["bonjour", "comment je m'inscris", "combien je paie par mois", "merci beaucoup",
+           "je suis commerçant", "où est mon dossier", "quels documents faut-il"],
+    "dar-latn": ["salam", "kifach nsjl", "ch7al nkhelles f chhar", "choukran bzaf",
+                 "ana mol hanout", "fin wsal dossier dyali", "chno les papiers li khassni"],
+    "ar": ["مرحبا", "كيف أسجل", "كم أدفع شهريا", "شكرا جزيلا", "أنا تاجر", "أين وصل ملفي",
+           "ما هي الوثائق المطلوبة"],
+    "dar": ["سلام", "كيفاش نتسجل", "شحال نخلص فالشهر", "شكرا بزاف", "أنا مول الحانوت",
+            "فين وصل الملف ديالي", "شنو الوراق اللي خاصني"],
+}
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    texts = [t for lang in SMALL for t in SMALL[lang]]
+    labels = [lang for lang in SMALL for _ in SMALL[lang]]
+    return LanguageModel.fit(texts, labels, unclear_below=0.6)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "👍", "🙏🙏🙏", "123456", "12/03/1985", "؟!"])
+def test_messages_without_letters_are_unclear(small_model, text):
+    assert small_model.identify(text) == UNCLEAR
+
+
+def test_identifiers_and_dates_say_nothing_about_language():
+    assert language_text(["be123456", "12/03/1985", "123456789", "salam"]) == "salam"
+    assert language_text(["3afak", "ch7al", "m3a"]) == "3afak ch7al m3a"  # Arabizi kept
+
+
+def test_script_decides_the_pair(small_model):
+    assert small_model.identify("كيفاش نتسجل عافاك").name in ("ar", "dar")
+    assert small_model.identify("kifach nsjl 3afak").name in ("fr", "dar-latn", None)
+
+
+def test_mixed_scripts_are_noted(small_model):
+    guess = small_model.identify("كيفاش ندير l'inscription en ligne")
+    assert guess.mixed and guess.name in ("ar", "dar")
+
+
+def test_reply_language_of_arabizi_is_darija(small_model):
+    guess = small_model.identify("fin wsal dossier dyali")
+    assert guess.name == "dar-latn" and guess.reply == "dar"
+
+
+def test_ten_thousand_characters(small_model):
+    assert small_model.identify(("kifach nsjl " * 1000)[:10_000]).name == "dar-latn"
+
+
+def test_right_to_left_marks_do_not_count_as_letters(small_model):
+    assert small_model.identify("\u200f\u200e\u202b") == UNCLEAR
+
+
+def test_without_labelled_data_only_the_script_is_told():
+    model = LanguageModel.fit(["a", "b"], ["fr", "fr"], unclear_below=0.6)
+    assert model.identify("سلام").name == "ar"
+    assert model.identify("salam").name == "fr"
+
+
+def _held_out(root: Path):
+    for lang_dir in sorted((root / "tests" / "nlu").iterdir()):
+        for path in lang_dir.glob("*.yml"):
+            for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+                for line in block["examples"].splitlines():
+                    if line.startswith("- "):
+                        yield lang_dir.name, line[2:].strip()
+
+
+def test_trained_model_identifies_held_out_messages(parse):
+    from tests.conftest import ROOT
+
+    results = collections.defaultdict(collections.Counter)
+    for lang, text in _held_out(ROOT):
+        results[lang][parse(text)["language"]["name"] == lang] += 1
+    accuracy = {lang: c[True] / sum(c.values()) for lang, c in results.items()}
+    print("language identification accuracy on the held-out split:", accuracy)
+    assert set(accuracy) == {"fr", "ar", "dar", "dar-latn"}
+    for lang, value in accuracy.items():
+        assert value >= 0.85, (lang, value)
