@@ -13,8 +13,7 @@ MODEL_INPUTS := config.yml domain.yml $(shell find data knowledge -type f -name 
 run: $(MODEL) ## set up, train if needed, start the action server and Rasa
 	scripts/run
 
-test: $(MODEL) ## the whole suite: data validation, pytest (NLU held-out, stories, units)
-	$(RASA) data validate --fail-on-warnings
+test: $(MODEL) ## the whole suite (pytest): data validation, units, NLU held-out, stories, turns
 	AMO_MODEL=$(MODEL) $(PY) -m pytest tests
 
 train: $(MODEL) ## train the model if config, domain, data or components changed
