@@ -37,6 +37,11 @@ def test_identifiers_and_dates_say_nothing_about_language():
     assert language_text(["3afak", "ch7al", "m3a"]) == "3afak ch7al m3a"  # Arabizi kept
 
 
+@pytest.mark.parametrize("text", ["ok", "cv", "wah", "AMO"])
+def test_very_short_latin_messages_are_unclear(small_model, text):
+    assert small_model.identify(text).name is None
+
+
 def test_script_decides_the_pair(small_model):
     assert small_model.identify("كيفاش نتسجل عافاك").name in ("ar", "dar")
     assert small_model.identify("kifach nsjl 3afak").name in ("fr", "dar-latn", None)
@@ -45,6 +50,13 @@ def test_script_decides_the_pair(small_model):
 def test_mixed_scripts_are_noted(small_model):
     guess = small_model.identify("كيفاش ندير l'inscription en ligne")
     assert guess.mixed and guess.name in ("ar", "dar")
+
+
+def test_the_guess_is_json_serialisable(small_model):
+    import json
+
+    for text in ("kifach nsjl", "bonjour", "كيفاش ندير l'inscription", ""):
+        json.dumps(small_model.identify(text).as_dict())
 
 
 def test_reply_language_of_arabizi_is_darija(small_model):

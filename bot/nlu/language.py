@@ -36,6 +36,8 @@ LATIN_SCRIPT = ("fr", "dar-latn")
 # The language the assistant answers in, for each language a member writes in.
 REPLY_LANGUAGE = {"fr": "fr", "ar": "ar", "dar": "dar", "dar-latn": "dar"}
 PARSE_KEY = "language"
+# "ok", "cv", "wah": members of every language write them.
+MIN_LATIN_LETTERS = 4
 
 _NOT_LANGUAGE = re.compile(r"^(?:[a-z]{0,2}\d{3,}|[\d/.\-:]+)$", re.IGNORECASE)
 
@@ -101,12 +103,14 @@ class LanguageModel:
         scores = dict(zip(self.classifier.classes_, self.classifier.predict_proba([text])[0]))
         in_pair = [scores.get(lang, 0.0) for lang in pair]
         total = sum(in_pair) or 1.0
-        ranked = sorted(zip((p / total for p in in_pair), pair), reverse=True)
+        # plain floats: numpy scalars would make the tracker unserialisable
+        ranked = sorted(zip((float(p) / total for p in in_pair), pair), reverse=True)
         (best_p, best), (second_p, _) = ranked
-        mixed = mixed_scripts or second_p >= 0.3
+        mixed = bool(mixed_scripts or second_p >= 0.3)
         # Within Arabic script both answers are readable; a Latin message that
         # could be French or Arabizi ("ok", "AMO") keeps the previous language.
-        if pair == LATIN_SCRIPT and best_p < self.unclear_below:
+        too_short = sum(c.isalpha() for c in text) < MIN_LATIN_LETTERS
+        if pair == LATIN_SCRIPT and (best_p < self.unclear_below or too_short):
             return LanguageGuess(None, round(best_p, 3), mixed)
         return LanguageGuess(best, round(best_p, 3), mixed)
 
