@@ -30,7 +30,7 @@ def test_stories(model_path):
     out = ROOT / "results" / "core"
     result = subprocess.run(
         [RASA, "test", "core", "--stories", "tests/stories", "--model", str(model_path),
-         "--out", str(out), "--fail-on-prediction-errors", "--no-plot"],
+         "--out", str(out), "--e2e", "--fail-on-prediction-errors", "--no-plot"],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
