@@ -39,7 +39,8 @@ class ReplyLanguagePolicy(Policy):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"priority": 1}
+        # below every Rasa policy: it never predicts an action anyway
+        return {"priority": 0}
 
     def train(
         self,
