@@ -12,7 +12,7 @@ from tests.conftest import LANGUAGES, RASA, ROOT
 # reached yet because 12 intents have only 8 training examples per language
 # (data/nlu/*/{registration,contributions,care}.yml). Raise these
 # numbers as those files grow; never lower them.
-MIN_MACRO_F1 = {"fr": 0.68, "ar": 0.66, "dar": 0.68, "dar-latn": 0.68}
+MIN_MACRO_F1 = {"fr": 0.72, "ar": 0.74, "dar": 0.78, "dar-latn": 0.72}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
