@@ -1,0 +1,216 @@
+"""Twilio WhatsApp channel: `TwilioWhatsAppInput` / `TwilioWhatsAppOutput`.
+
+credentials.yml:  bot.channels.twilio_whatsapp.TwilioWhatsAppInput:   (secrets from TWILIO_* env vars)
+Webhook URL:      https://<host>/webhooks/twilio_whatsapp/webhook  (also TWILIO_WEBHOOK_URL)
+
+Replaces Rasa's `twilio` channel, which accepts unsigned requests, answers 500 to
+a media-only message, blocks the event loop with the synchronous Twilio client and
+shows raw "/intent" payloads as separate messages.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from urllib.parse import parse_qs
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request, RequestParameters
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from bot.channels import SHARE_MEDIA, BackgroundTurns, credential
+from bot.channels.outgoing import (
+    OptionMemory,
+    RetryPolicy,
+    nested_code,
+    numbered_text,
+    options_from_buttons,
+    post_with_retry,
+    split_text,
+)
+
+logger = logging.getLogger(__name__)
+
+TWILIO_API_URL = "https://api.twilio.com"
+TEXT_LIMIT = 1600  # Twilio refuses longer message bodies
+MAX_BODY_BYTES = 64 * 1024  # a Twilio webhook form is a few hundred bytes
+_EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def whatsapp_address(number: Optional[str]) -> Optional[str]:
+    """Twilio addresses WhatsApp numbers as "whatsapp:+<number>"."""
+    if not number:
+        return None
+    return number if number.startswith("whatsapp:") else f"whatsapp:{number}"
+
+
+def user_text(form: Dict[str, str]) -> Optional[str]:
+    """What the member said, from Twilio's webhook fields; None when nothing to answer.
+
+    A quick-reply template sends its payload in ButtonPayload; media, a location or
+    a contact card without a caption gets the share_media answer.
+    """
+    body = (form.get("ButtonPayload") or form.get("Body") or "").strip()
+    if body:
+        return body
+    has_media = form.get("NumMedia", "0").strip() not in ("", "0")
+    has_location = bool(form.get("Latitude") and form.get("Longitude"))
+    return SHARE_MEDIA if has_media or has_location else None
+
+
+class TwilioWhatsAppOutput(OutputChannel):
+    """Sends through Twilio's REST API with aiohttp (never blocking the loop)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "twilio_whatsapp"
+
+    def __init__(
+        self,
+        account_sid: Optional[str],
+        auth_token: Optional[str],
+        twilio_number: Optional[str],
+        option_memory: OptionMemory,
+        api_url: str = TWILIO_API_URL,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        self._auth = aiohttp.BasicAuth(account_sid, auth_token) if account_sid and auth_token else None
+        self._url = f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._from = whatsapp_address(twilio_number)
+        self._option_memory = option_memory
+        self._retry = retry
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        for chunk in split_text(text, TEXT_LIMIT):
+            await self._send(recipient_id, {"Body": chunk})
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        options = options_from_buttons(buttons)
+        self._option_memory.remember(recipient_id, options)
+        await self.send_text_message(recipient_id, numbered_text(text or "", options))
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self._send(recipient_id, {"MediaUrl": image})
+
+    async def _send(self, recipient_id: str, fields: Dict[str, str]) -> bool:
+        if self._auth is None or self._from is None:
+            logger.error("Twilio message not sent: account sid, auth token or number missing.")
+            return False
+        return await post_with_retry(
+            self._url,
+            what="Twilio send",
+            retry=self._retry,
+            error_code=lambda answer: nested_code(answer, "code"),
+            data={"To": whatsapp_address(recipient_id), "From": self._from, **fields},
+            auth=self._auth,
+        )
+
+
+class TwilioWhatsAppInput(InputChannel):
+    """Receives Twilio WhatsApp webhooks at /webhooks/twilio_whatsapp/webhook."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "twilio_whatsapp"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls(
+            account_sid=credential(credentials, "account_sid", "TWILIO_ACCOUNT_SID"),
+            auth_token=credential(credentials, "auth_token", "TWILIO_AUTH_TOKEN"),
+            twilio_number=credential(credentials, "twilio_number", "TWILIO_WHATSAPP_NUMBER"),
+            webhook_url=credential(credentials, "webhook_url", "TWILIO_WEBHOOK_URL"),
+        )
+
+    def __init__(
+        self,
+        account_sid: Optional[str],
+        auth_token: Optional[str],
+        twilio_number: Optional[str],
+        webhook_url: Optional[str] = None,
+        api_url: str = TWILIO_API_URL,
+        retry: RetryPolicy = RetryPolicy(),
+        option_memory: Optional[OptionMemory] = None,
+    ) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.twilio_number = twilio_number
+        self.webhook_url = webhook_url
+        self.api_url = api_url
+        self.retry = retry
+        self.option_memory = option_memory or OptionMemory()
+        self.turns = BackgroundTurns(self.name())
+        if not auth_token:
+            logger.warning("TWILIO_AUTH_TOKEN is not set: every Twilio webhook POST is rejected.")
+        if not webhook_url:
+            logger.warning(
+                "TWILIO_WEBHOOK_URL is not set: signatures are checked against the URL the "
+                "server sees, which behind a proxy is not the one Twilio signed."
+            )
+
+    def get_output_channel(self) -> OutputChannel:
+        return TwilioWhatsAppOutput(
+            self.account_sid,
+            self.auth_token,
+            self.twilio_number,
+            self.option_memory,
+            api_url=self.api_url,
+            retry=self.retry,
+        )
+
+    def is_signed(self, request: Request, form: RequestParameters) -> bool:
+        signature = request.headers.get("X-Twilio-Signature")
+        if not self.auth_token or not signature:
+            return False
+        url = self.webhook_url or request.url
+        return RequestValidator(self.auth_token).validate(url, form, signature)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("twilio_whatsapp_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if len(request.body) > MAX_BODY_BYTES:
+                return response.text("payload too large", status=413)
+            params = _form(request.body)
+            if not self.is_signed(request, params):
+                return response.text("forbidden", status=403)
+            form = {key: params.get(key) for key in params}
+            sender, text = form.get("From"), user_text(form)
+            if sender and text:
+                if not form.get("ButtonPayload"):  # typed: may be a number picking an option
+                    text = self.option_memory.resolve(sender, text)
+                self.turns.start(
+                    sender,
+                    on_new_message(
+                        UserMessage(
+                            text,
+                            self.get_output_channel(),
+                            sender,
+                            input_channel=self.name(),
+                            message_id=form.get("MessageSid") or None,
+                            metadata={"channel": self.name()},
+                        )
+                    )
+                )
+            return response.text(_EMPTY_TWIML, content_type="text/xml")
+
+        @webhook.listener("before_server_stop")
+        async def finish_turns(*_: Any) -> None:
+            await self.turns.drain()
+
+        return webhook
+
+
+def _form(body: bytes) -> RequestParameters:
+    """The posted form with its empty fields: Twilio signs "Body" even when it is
+    empty (a media-only message), and Sanic's `request.form` drops blank values."""
+    return RequestParameters(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))

@@ -1,0 +1,1 @@
+"""Tests that drive the web chat in a real browser."""

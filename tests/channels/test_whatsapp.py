@@ -1,0 +1,555 @@
+"""WhatsApp Cloud API channel over real HTTP: the webhook served by Sanic on
+loopback, Meta's documented payload shapes, and a fake Graph API recording what
+the bot sends."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import aiohttp
+import pytest
+
+from bot.channels.dedup import MessageIdStore
+from bot.channels.outgoing import OptionMemory, RetryPolicy
+from bot.channels.whatsapp import WhatsAppInput, WhatsAppOutput, incoming_messages, MalformedPayload
+from tests.channels import FakeProvider, RecordingAgent, run_async, serve
+
+SECRET = "app-secret-for-tests"
+VERIFY_TOKEN = "verify-me"
+MEMBER = "212600000001"  # a made-up wa_id
+ARABIC_QUESTION = "كيفاش نسجل مراتي فـ AMO؟"
+
+
+def make_channel(
+    tmp_path, graph_url: str = "http://127.0.0.1:9", app_secret: Optional[str] = SECRET
+) -> WhatsAppInput:
+    return WhatsAppInput(
+        verify_token=VERIFY_TOKEN,
+        app_secret=app_secret,
+        access_token="token",
+        phone_number_id="PHONE_ID",
+        message_ids=MessageIdStore.from_url(f"sqlite:///{tmp_path}/channels.db"),
+        graph_url=graph_url,
+        retry=RetryPolicy(base_delay=0),
+    )
+
+
+def notification(*messages: Dict[str, Any], statuses: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+    """A webhook notification as Meta documents it."""
+    value: Dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001111", "phone_number_id": "PHONE_ID"},
+    }
+    if messages:
+        value["contacts"] = [{"profile": {"name": "Amina"}, "wa_id": MEMBER}]
+        value["messages"] = list(messages)
+    if statuses:
+        value["statuses"] = statuses
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA_ID", "changes": [{"value": value, "field": "messages"}]}],
+    }
+
+
+def message(kind: str, content: Any, message_id: str = "wamid.HBgMMjEyNjAwMDAwMDAxFQIAEhgg") -> Dict[str, Any]:
+    return {"from": MEMBER, "id": message_id, "timestamp": "1700000000", "type": kind, kind: content}
+
+
+def text_message(body: str, message_id: str = "wamid.text1") -> Dict[str, Any]:
+    return message("text", {"body": body}, message_id)
+
+
+def signed(body: bytes, secret: str = SECRET) -> Dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
+
+
+async def post(url: str, body: Any, headers: Dict[str, str]) -> int:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{url}/webhook", data=body, headers=headers) as response:
+            return response.status
+
+
+async def deliver(channel: WhatsAppInput, agent: RecordingAgent, *payloads: Dict[str, Any]) -> List[int]:
+    """Posts each payload, signed, and waits for the background turns."""
+    statuses = []
+    async with serve(channel, agent) as url:
+        for payload in payloads:
+            body = json.dumps(payload).encode()  # ensure_ascii: \uXXXX escapes, as Meta sends
+            statuses.append(await post(url, body, signed(body)))
+        await channel.turns.drain()
+    return statuses
+
+
+# -- verification ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, status, text",
+    [
+        ({"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}, 200, "1158201444"),
+        ({"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1158201444"}, 403, "forbidden"),
+        ({"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"}, 403, "forbidden"),
+        ({"hub.challenge": "1"}, 403, "forbidden"),
+    ],
+)
+@run_async
+async def test_webhook_verification(tmp_path, params, status, text):
+    async with serve(make_channel(tmp_path), RecordingAgent()) as url:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{url}/webhook", params=params) as response:
+                assert (response.status, await response.text()) == (status, text)
+
+
+# -- incoming ----------------------------------------------------------------------
+
+
+@run_async
+async def test_signed_arabic_text_reaches_the_agent(tmp_path):
+    agent = RecordingAgent()
+    payload = notification(text_message(ARABIC_QUESTION))
+    assert "\\u0643" in json.dumps(payload)  # the body really carries escapes
+
+    assert await deliver(make_channel(tmp_path), agent, payload) == [200]
+
+    [received] = agent.messages
+    assert (received.text, received.sender_id) == (ARABIC_QUESTION, MEMBER)
+    assert (received.input_channel, received.metadata) == ("whatsapp", {"channel": "whatsapp"})
+    assert received.message_id == "wamid.text1"
+    assert isinstance(received.output_channel, WhatsAppOutput)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Hub-Signature-256": "sha256=" + "0" * 64},
+        {"X-Hub-Signature-256": "not-a-signature"},
+        {"X-Hub-Signature-256": "sha256=é"},
+        "signed-with-another-secret",
+        "signed-other-body",
+    ],
+)
+@run_async
+async def test_missing_or_wrong_signature_is_rejected_before_processing(tmp_path, headers):
+    agent = RecordingAgent()
+    body = json.dumps(notification(text_message("salam"))).encode()
+    if headers == "signed-with-another-secret":
+        headers = signed(body, secret="another-secret")
+    elif headers == "signed-other-body":
+        headers = signed(body.replace(b"salam", b"hello"))
+    channel = make_channel(tmp_path)
+
+    async with serve(channel, agent) as url:
+        assert await post(url, body, headers) == 403
+        await channel.turns.drain()
+
+    assert agent.messages == []
+
+
+@run_async
+async def test_without_app_secret_every_post_is_rejected(tmp_path, caplog):
+    agent = RecordingAgent()
+    body = json.dumps(notification(text_message("salam"))).encode()
+    channel = make_channel(tmp_path, app_secret=None)
+
+    async with serve(channel, agent) as url:
+        statuses = [await post(url, body, signed(body, secret="")) for _ in range(2)]
+
+    assert statuses == [403, 403]
+    assert agent.messages == []
+    assert caplog.text.count("WHATSAPP_APP_SECRET is not set") == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"",
+        b"\xff\xfe\x00binary",
+        b"[]",
+        b'{"entry": "x"}',
+        b'{"object": "whatsapp_business_account"}',
+        json.dumps({"entry": [{"changes": [{"value": {"messages": [{"type": "text", "id": "w"}]}}]}]}).encode(),
+        json.dumps(notification(message("text", {"body": 42}))).encode(),
+        b"[" * 100_000,
+    ],
+)
+@run_async
+async def test_malformed_body_with_valid_signature_is_a_400(tmp_path, body):
+    agent = RecordingAgent()
+    channel = make_channel(tmp_path)
+
+    async with serve(channel, agent) as url:
+        assert await post(url, body, signed(body)) == 400
+
+    assert agent.messages == []
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@run_async
+async def test_oversize_body_is_rejected(tmp_path, chunked):
+    agent = RecordingAgent()
+    body = json.dumps(notification(text_message("x" * 1024 * 1024))).encode()
+    channel = make_channel(tmp_path)
+
+    async def chunks():  # no Content-Length: the size is found while reading
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start : start + 64 * 1024]
+
+    async with serve(channel, agent) as url:
+        assert await post(url, chunks() if chunked else body, signed(body)) == 413
+
+    assert agent.messages == []
+
+
+@run_async
+async def test_status_callbacks_are_acknowledged_and_ignored(tmp_path):
+    agent = RecordingAgent()
+    statuses = [{"id": "wamid.out1", "status": status, "timestamp": "1700000001", "recipient_id": MEMBER}
+                for status in ("sent", "delivered", "read")]
+
+    assert await deliver(make_channel(tmp_path), agent, notification(statuses=statuses)) == [200]
+    assert agent.messages == []
+
+
+@pytest.mark.parametrize(
+    "kind, content",
+    [
+        ("image", {"mime_type": "image/jpeg", "sha256": "abc", "id": "MEDIA_ID"}),
+        ("audio", {"mime_type": "audio/ogg; codecs=opus", "id": "MEDIA_ID", "voice": True}),
+        ("video", {"mime_type": "video/mp4", "id": "MEDIA_ID"}),
+        ("document", {"filename": "cin.pdf", "mime_type": "application/pdf", "id": "MEDIA_ID"}),
+        ("sticker", {"mime_type": "image/webp", "id": "MEDIA_ID", "animated": False}),
+        ("location", {"latitude": 33.57, "longitude": -7.59, "name": "Agence"}),
+        ("contacts", [{"name": {"formatted_name": "X"}, "phones": [{"phone": "+212600000002"}]}]),
+        ("unsupported", {"errors": [{"code": 131051}]}),
+        ("interactive", {"type": "nfm_reply", "nfm_reply": {"response_json": "{}"}}),
+    ],
+)
+@run_async
+async def test_non_text_messages_become_share_media(tmp_path, kind, content):
+    agent = RecordingAgent()
+
+    await deliver(make_channel(tmp_path), agent, notification(message(kind, content)))
+
+    assert agent.texts == ["/share_media"]
+
+
+@pytest.mark.parametrize(
+    "kind, content, expected",
+    [
+        ("interactive", {"type": "button_reply", "button_reply": {"id": "/ask_tadamon", "title": "Tadamon"}},
+         "/ask_tadamon"),
+        ("interactive", {"type": "list_reply", "list_reply": {"id": "/help", "title": "Tous les sujets"}}, "/help"),
+        ("button", {"payload": "/check_eligibility", "text": "Suis-je concerné ?"}, "/check_eligibility"),
+        ("button", {"text": "Oui"}, "Oui"),
+    ],
+)
+@run_async
+async def test_replies_to_buttons_and_lists_become_their_payload(tmp_path, kind, content, expected):
+    agent = RecordingAgent()
+
+    await deliver(make_channel(tmp_path), agent, notification(message(kind, content)))
+
+    assert agent.texts == [expected]
+
+
+@run_async
+async def test_reactions_and_blank_texts_are_ignored(tmp_path):
+    agent = RecordingAgent()
+    reaction = message("reaction", {"message_id": "wamid.out1", "emoji": "👍"})
+
+    await deliver(make_channel(tmp_path), agent, notification(reaction, text_message("  ", "wamid.blank")))
+
+    assert agent.messages == []
+
+
+@run_async
+async def test_messages_of_one_notification_are_handled_in_order(tmp_path):
+    agent = RecordingAgent()
+    messages = [text_message(f"message {n}", f"wamid.{n}") for n in range(5)]
+
+    await deliver(make_channel(tmp_path), agent, notification(*messages))
+
+    assert agent.texts == [f"message {n}" for n in range(5)]
+
+
+@run_async
+async def test_a_failing_turn_does_not_stop_the_next_or_leak_content(tmp_path, caplog):
+    class FailingOnce(RecordingAgent):
+        async def handle_message(self, message):
+            await super().handle_message(message)
+            if len(self.messages) == 1:
+                raise RuntimeError(f"boom for {message.sender_id}: {message.text}")
+
+    agent = FailingOnce()
+    payload = notification(text_message("première", "wamid.a"), text_message("deuxième", "wamid.b"))
+
+    assert await deliver(make_channel(tmp_path), agent, payload) == [200]
+
+    assert agent.texts == ["première", "deuxième"]
+    assert "turn failed: RuntimeError" in caplog.text
+    assert "première" not in caplog.text and MEMBER not in caplog.text
+
+
+@run_async
+async def test_a_redelivered_message_is_processed_once_even_after_a_restart(tmp_path):
+    payload = notification(text_message("salam", "wamid.same"))
+    first, second = RecordingAgent(), RecordingAgent()
+
+    assert await deliver(make_channel(tmp_path), first, payload, payload) == [200, 200]
+    # A new channel and store on the same database file: the restart case.
+    assert await deliver(make_channel(tmp_path), second, payload) == [200]
+
+    assert first.texts == ["salam"]
+    assert second.messages == []
+
+
+@run_async
+async def test_numbered_options_are_answered_by_number(tmp_path):
+    buttons = [{"title": f"Sujet {n}", "payload": f"/topic_{n}"} for n in range(1, 13)]
+    agent = RecordingAgent(replies=[{"text": "Choisissez un sujet :", "buttons": buttons}])
+
+    async with FakeProvider().running() as graph:
+        channel = make_channel(tmp_path, graph_url=graph.url)
+        await deliver(channel, agent, notification(text_message("aide", "wamid.1")),
+                      notification(text_message("٢", "wamid.2")), notification(text_message("12", "wamid.3")))
+
+    assert agent.texts == ["aide", "/topic_2", "/topic_12"]
+    assert "12. Sujet 12" in graph.sent[0]["text"]["body"]
+
+
+# -- outgoing ----------------------------------------------------------------------
+
+
+async def send(graph: FakeProvider, response: Dict[str, Any], memory: Optional[OptionMemory] = None) -> None:
+    output = WhatsAppOutput("token", "PHONE_ID", memory or OptionMemory(), graph_url=graph.url,
+                            retry=RetryPolicy(base_delay=0))
+    await output.send_response(MEMBER, response)
+
+
+def buttons(count: int, title: str = "Option") -> List[Dict[str, str]]:
+    return [{"title": f"{title} {n}", "payload": f"/intent_{n}"} for n in range(1, count + 1)]
+
+
+@run_async
+async def test_two_buttons_become_reply_buttons():
+    async with FakeProvider().running() as graph:
+        await send(graph, {"text": "مرحبا! بماذا أساعدك؟", "buttons": buttons(2)})
+
+    [request] = graph.requests
+    assert request["path"] == "/v21.0/PHONE_ID/messages"
+    assert request["headers"]["Authorization"] == "Bearer token"
+    assert request["json"] == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": MEMBER,
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": "مرحبا! بماذا أساعدك؟"},
+            "action": {"buttons": [{"type": "reply", "reply": {"id": "/intent_1", "title": "Option 1"}},
+                                   {"type": "reply", "reply": {"id": "/intent_2", "title": "Option 2"}}]},
+        },
+    }
+
+
+@run_async
+async def test_five_buttons_become_a_list():
+    async with FakeProvider().running() as graph:
+        await send(graph, {"text": "Choisissez :", "buttons": buttons(5)})
+
+    interactive = graph.sent[0]["interactive"]
+    assert interactive["type"] == "list"
+    assert len(interactive["action"]["button"]) <= 20
+    [section] = interactive["action"]["sections"]
+    assert [row["id"] for row in section["rows"]] == [f"/intent_{n}" for n in range(1, 6)]
+
+
+@run_async
+async def test_long_titles_are_truncated_to_the_row_limit():
+    long_title = "Comment déclarer mes enfants à charge ?"
+    async with FakeProvider().running() as graph:
+        await send(graph, {"text": "Choisissez :", "buttons": [{"title": long_title, "payload": "/ask_family"}]})
+
+    interactive = graph.sent[0]["interactive"]
+    [row] = interactive["action"]["sections"][0]["rows"]
+    assert interactive["type"] == "list"  # a 20-character button would cut more
+    assert len(row["title"]) == 24 and row["title"].endswith("…")
+    assert row["description"] == long_title and row["id"] == "/ask_family"
+
+
+@run_async
+async def test_twelve_buttons_become_numbered_text_without_payloads():
+    memory = OptionMemory()
+    async with FakeProvider().running() as graph:
+        await send(graph, {"text": "Tous les sujets :", "buttons": buttons(12, "Sujet")}, memory)
+
+    [sent] = graph.sent
+    body = sent["text"]["body"]
+    assert sent["type"] == "text"
+    assert body.startswith("Tous les sujets :\n\n1. Sujet 1\n")
+    assert "12. Sujet 12" in body and "/intent" not in body
+    assert memory.resolve(MEMBER, "12") == "/intent_12"
+
+
+@run_async
+async def test_long_text_is_sent_in_chunks_within_the_limit():
+    text = ("La CNSS rembourse vos soins selon la tarification nationale de référence. " * 150).strip()
+    async with FakeProvider().running() as graph:
+        await send(graph, {"text": text})
+
+    bodies = [sent["text"]["body"] for sent in graph.sent]
+    assert len(bodies) == 3
+    assert all(len(body) <= 4096 and body.endswith(".") for body in bodies)
+    assert " ".join(bodies) == text
+
+
+@run_async
+async def test_long_text_with_buttons_keeps_the_buttons_under_a_short_body():
+    text = ("التأمين الإجباري عن المرض يسيره الصندوق الوطني للضمان الاجتماعي. " * 40).strip()
+    async with FakeProvider().running() as graph:
+        await send(graph, {"text": text, "buttons": buttons(2)})
+
+    *texts, last = graph.sent
+    assert texts and all(sent["type"] == "text" for sent in texts)
+    assert last["type"] == "interactive" and len(last["interactive"]["body"]["text"]) <= 1024
+    assert " ".join([sent["text"]["body"] for sent in texts] + [last["interactive"]["body"]["text"]]) == text
+
+
+@run_async
+async def test_send_retries_a_server_error_and_logs_no_content(caplog):
+    caplog.set_level(logging.DEBUG)
+    async with FakeProvider([500], error_body={"error": {"code": 1, "message": "x"}}).running() as graph:
+        await send(graph, {"text": ARABIC_QUESTION})
+
+    assert len(graph.requests) == 2
+    assert graph.sent[0] == graph.sent[1]
+    assert "status=500 error_code=1" in caplog.text
+    assert ARABIC_QUESTION not in caplog.text and MEMBER not in caplog.text
+
+
+@run_async
+async def test_send_does_not_retry_a_client_error(caplog):
+    error = {"error": {"code": 131047, "message": "Re-engagement message", "fbtrace_id": "A"}}
+    async with FakeProvider([400], error_body=error).running() as graph:
+        await send(graph, {"text": "Bonjour"})
+
+    assert len(graph.requests) == 1
+    assert "status=400 error_code=131047" in caplog.text
+    assert "Bonjour" not in caplog.text and MEMBER not in caplog.text
+
+
+# -- parsing and the message-id store ----------------------------------------------
+
+
+def test_incoming_messages_skips_other_change_fields():
+    payload = {"entry": [{"changes": [{"field": "account_update", "value": {"event": "VERIFIED"}}]}]}
+
+    assert incoming_messages(payload) == []
+
+
+def test_incoming_messages_rejects_a_message_without_sender():
+    payload = notification({"id": "wamid.1", "type": "text", "text": {"body": "salam"}})
+
+    with pytest.raises(MalformedPayload):
+        incoming_messages(payload)
+
+
+def test_message_id_store_keeps_only_the_newest_ids(tmp_path):
+    store = MessageIdStore.from_url(f"sqlite:///{tmp_path}/nested/dir/ids.db", keep=3)
+
+    assert [store.first_time(f"wamid.{n}") for n in range(5)] == [True] * 5
+    assert len(store) == 3
+    assert store.first_time("wamid.4") is False  # among the newest three
+    assert store.first_time("wamid.0") is True  # pruned, so new again
+
+
+def test_message_id_store_persists_across_instances(tmp_path):
+    url = f"sqlite:///{tmp_path}/ids.db"
+    MessageIdStore.from_url(url).first_time("wamid.1")
+
+    assert MessageIdStore.from_url(url).first_time("wamid.1") is False
+
+
+def test_from_credentials_falls_back_to_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("AMO_CHANNEL_DB_URL", f"sqlite:///{tmp_path}/env.db")
+    monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", "from-env")
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", "secret-env")
+    monkeypatch.setenv("WHATSAPP_ACCESS_TOKEN", "access-env")
+    monkeypatch.setenv("WHATSAPP_PHONE_NUMBER_ID", "phone-env")
+
+    channel = WhatsAppInput.from_credentials({"verify_token": "from-yaml", "app_secret": ""})
+
+    assert (channel.verify_token, channel.app_secret) == ("from-yaml", "secret-env")
+    assert (channel.access_token, channel.phone_number_id, channel.api_version) == ("access-env", "phone-env", "v21.0")
+    assert (tmp_path / "env.db").exists()
+    assert WhatsAppInput.from_credentials(None).verify_token == "from-env"
+
+
+# -- with the trained assistant --------------------------------------------------
+
+
+@pytest.fixture
+def trained_agent(request):
+    """The in-process agent, only when a model is already there (never trains)."""
+    from tests.conftest import ROOT
+
+    if not Path(os.environ.get("AMO_MODEL", ROOT / "models" / "amo.tar.gz")).exists():
+        pytest.skip("no trained model at models/amo.tar.gz (run `make train`)")
+    return request.getfixturevalue("agent")
+
+
+def test_the_assistant_answers_over_whatsapp_in_the_members_language(tmp_path, trained_agent):
+    """Arabic then French through the real model; then a tap on a button it sent."""
+    arabic_script = re.compile("[\u0600-\u06ff]")
+
+    async def scenario() -> Tuple[List[Dict[str, Any]], ...]:
+        async with FakeProvider().running() as graph:
+            channel = make_channel(tmp_path, graph_url=graph.url)
+            arabic = text_message("السلام عليكم، بغيت نعرف على AMO", "wamid.ar")
+            await deliver(channel, trained_agent, notification(arabic))
+            after_arabic = len(graph.sent)
+            french = text_message("Bonjour, comment m'inscrire à l'AMO ?", "wamid.fr")
+            await deliver(channel, trained_agent, notification(french))
+            after_french = len(graph.sent)
+            [button_id, *_] = _button_ids(graph.sent)
+            tap = {"type": "button_reply", "button_reply": {"id": button_id, "title": "x"}}
+            await deliver(channel, trained_agent, notification(message("interactive", tap, "wamid.tap")))
+        sent = graph.sent
+        return sent[:after_arabic], sent[after_arabic:after_french], sent[after_french:]
+
+    arabic_sent, french_sent, after_tap = asyncio.run(scenario())
+
+    assert arabic_sent and french_sent and after_tap
+    assert all(sent["to"] == MEMBER for sent in arabic_sent + french_sent + after_tap)
+    assert any(arabic_script.search(_visible_text(sent)) for sent in arabic_sent)
+    assert not any(arabic_script.search(_visible_text(sent)) for sent in french_sent + after_tap)
+    lines = [line for sent in arabic_sent + french_sent + after_tap for line in _visible_text(sent).splitlines()]
+    assert not any(line.lstrip().startswith("/") for line in lines)  # no raw payload shown
+
+
+def _button_ids(sent: List[Dict[str, Any]]) -> List[str]:
+    """The payloads behind the reply buttons and list rows the bot sent."""
+    actions = [message["interactive"]["action"] for message in sent if message["type"] == "interactive"]
+    ids = [button["reply"]["id"] for action in actions for button in action.get("buttons", [])]
+    return ids + [row["id"] for action in actions for section in action.get("sections", []) for row in section["rows"]]
+
+
+def _visible_text(sent: Dict[str, Any]) -> str:
+    """What the member reads in a sent Graph API message."""
+    if sent["type"] == "text":
+        return sent["text"]["body"]
+    interactive = sent["interactive"]
+    action = interactive["action"]
+    titles = [b["reply"]["title"] for b in action.get("buttons", [])]
+    titles += [row["title"] for section in action.get("sections", []) for row in section["rows"]]
+    return "\n".join([interactive["body"]["text"], *titles])
