@@ -59,6 +59,7 @@ class LanguageGuess:
 
 
 UNCLEAR = LanguageGuess(None, 0.0, False)
+ONE_WORD_UNCLEAR_BELOW = 0.9
 
 
 def language_text(tokens: Sequence[str]) -> str:
@@ -110,7 +111,10 @@ class LanguageModel:
         # Within Arabic script both answers are readable; a Latin message that
         # could be French or Arabizi ("ok", "AMO") keeps the previous language.
         too_short = sum(c.isalpha() for c in text) < MIN_LATIN_LETTERS
-        if pair == LATIN_SCRIPT and (best_p < self.unclear_below or too_short):
+        # One Latin word is often a name ("Rabat", "Settat") answering a question:
+        # it changes the language only when it is a word the classifier is sure of.
+        threshold = ONE_WORD_UNCLEAR_BELOW if len(text.split()) == 1 else self.unclear_below
+        if pair == LATIN_SCRIPT and (best_p < threshold or too_short):
             return LanguageGuess(None, round(best_p, 3), mixed)
         return LanguageGuess(best, round(best_p, 3), mixed)
 

@@ -1,0 +1,18 @@
+"""Every knowledge topic answered in each reply language, with its next-step buttons."""
+import pytest
+
+from bot import knowledge
+from tests.test_dialogue import variant
+
+GREETING = {"fr": "Bonjour", "ar": "مرحبا، صباح الخير", "dar": "salam khoya labas"}
+TOPICS = knowledge.load_topics()
+
+
+@pytest.mark.parametrize("language", knowledge.LANGUAGES)
+@pytest.mark.parametrize("topic", sorted(name for name, topic in TOPICS.items() if not topic.form))
+def test_topic_answered_in_the_reply_language_with_next_steps(conversation, topic, language):
+    conversation.say(GREETING[language])
+    messages = conversation.say(f"/{topic}")
+    answer = next(m for m in messages if m.get("text") == variant(f"utter_{topic}", language))
+    assert [b["payload"] for b in answer["buttons"]] == [f"/{name}" for name in TOPICS[topic].next]
+    assert [b["title"] for b in answer["buttons"]] == [TOPICS[name].title[language] for name in TOPICS[topic].next]

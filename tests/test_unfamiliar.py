@@ -1,0 +1,30 @@
+"""Keyboard mashing falls back; misspelt real words do not (bot/nlu/unfamiliar.py)."""
+import pytest
+
+from bot.nlu.unfamiliar import familiarity, trigrams
+
+
+def test_trigrams_are_padded_and_skip_identifiers_and_numbers():
+    assert trigrams(["amo"]) == [" am", "amo", "mo "]
+    assert trigrams(["AB123456", "2024", "???"]) == []
+
+
+def test_familiarity_is_the_share_of_known_trigrams():
+    known = set(trigrams(["chhal", "nkhless"]))
+    assert familiarity(["chhal"], known) == 1.0
+    assert familiarity(["xkcd"], known) == 0.0
+    assert familiarity([], known) is None
+    assert familiarity(["123"], known) is None
+
+
+@pytest.mark.parametrize("text", ["xkcd qwpz zzkr", "qsdqsd qsd", "azertyuiop", "kjhkjh khkjh"])
+def test_keyboard_mashing_falls_back_in_the_trained_model(parse, text):
+    assert parse(text)["intent"]["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["chhaal khassni nkhless f amo", "kifach nsjjel f cnss", "bonjoure je veut minscrire a lamo", "شحااال نخلص"],
+)
+def test_misspelt_real_questions_are_not_taken_for_mashing(parse, text):
+    assert parse(text)["intent"]["name"] != "nlu_fallback"
