@@ -3,11 +3,15 @@ every test of a run; `make test` trains it once before pytest starts."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
-from typing import List
+from typing import Iterator, List
 
 import pytest
 
@@ -35,15 +39,100 @@ def event_loop_session():
     loop.close()
 
 
-@pytest.fixture(scope="session")
-def agent(model_path):
-    from rasa.core.agent import Agent
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
-    return Agent.load(str(model_path))
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with code {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(url)
+
+
+@pytest.fixture(scope="session")
+def action_env(tmp_path_factory) -> dict:
+    """Environment of a test action server: its own databases, demo members seeded."""
+    directory = tmp_path_factory.mktemp("action-dbs")
+    env = {
+        **os.environ,
+        "SANIC_HOST": "127.0.0.1",
+        "AMO_MEMBERS_DB_URL": f"sqlite:///{directory / 'members.db'}",
+        "AMO_ANALYTICS_DB_URL": f"sqlite:///{directory / 'analytics.db'}",
+    }
+    subprocess.run([sys.executable, "-m", "actions.members.demo"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    return env
+
+
+def start_action_server(env: dict, log_path: Path) -> "tuple[subprocess.Popen, str]":
+    port = free_port()
+    process = subprocess.Popen(
+        [RASA, "run", "actions", "--actions", "actions", "--port", str(port)],
+        cwd=ROOT, stdout=log_path.open("w"), stderr=subprocess.STDOUT, env=env,
+    )
+    wait_until_up(f"http://127.0.0.1:{port}/health", process)
+    return process, f"http://127.0.0.1:{port}/webhook"
+
+
+def start_rasa_server(model: Path, endpoints: Path, log_path: Path, env: dict) -> "tuple[subprocess.Popen, str]":
+    """`rasa run` with our channels on a free loopback port; returns it and its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [RASA, "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port),
+         "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"), "--enable-api"],
+        cwd=ROOT, stdout=log_path.open("w"), stderr=subprocess.STDOUT, env=env,
+    )
+    wait_until_up(f"http://127.0.0.1:{port}/status", process, timeout=300)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def say_over_rest(base_url: str, sender: str, text: str) -> list:
+    request = urllib.request.Request(
+        f"{base_url}/webhooks/rest/webhook",
+        data=json.dumps({"sender": sender, "message": text}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="session")
+def action_server(action_env, tmp_path_factory) -> Iterator[str]:
+    """`rasa run actions` on a free port; yields its webhook URL."""
+    process, url = start_action_server(action_env, tmp_path_factory.mktemp("actions") / "actions.log")
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def endpoints_file(action_server, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("endpoints") / "endpoints.yml"
+    path.write_text(f'action_endpoint:\n  url: "{action_server}"\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def agent(model_path, action_server):
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
+
+    return Agent.load(str(model_path), action_endpoint=EndpointConfig(action_server))
 
 
 class Conversation:
-    """One member talking to the in-process agent (no action server needed)."""
+    """One member talking to the in-process agent, which calls the test action server."""
 
     def __init__(self, agent, loop, sender_id: str) -> None:
         self.agent, self.loop, self.sender_id = agent, loop, sender_id

@@ -1,0 +1,205 @@
+"""The members database behind a small repository (SQLAlchemy 1.4 Core, engine injected)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import List, NamedTuple, Optional
+
+from sqlalchemy import and_, create_engine, delete, insert, select, update
+from sqlalchemy.engine import Engine
+
+from actions.members import models
+from actions.members.identifiers import Identifier
+from actions.members.status import Beneficiary, CorruptRecord, Member
+from actions.members.verification import Attempt
+
+DEFAULT_DB_PATH = Path(__file__).resolve().parents[2] / "var" / "members.db"
+# A look-up must fail fast and say "service unavailable", not hang the action server.
+CONNECT_TIMEOUT_SECONDS = 3
+
+
+def engine_from_env() -> Engine:
+    """The engine for AMO_MEMBERS_DB_URL, or the SQLite file var/members.db."""
+    url = os.environ.get("AMO_MEMBERS_DB_URL")
+    if not url:
+        DEFAULT_DB_PATH.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{DEFAULT_DB_PATH}"
+    if url.startswith("sqlite"):
+        return create_engine(url, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
+
+
+class PendingLookup(NamedTuple):
+    identifier: Identifier
+    confirmed: bool
+    verified: bool
+
+
+class MembersRepository:
+    """Reads members, stores verification attempts and pending look-ups."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._salt: Optional[str] = None
+
+    def create_schema(self) -> None:
+        """Creates missing tables and the version row; refuses another schema version."""
+        models.metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            row = connection.execute(select(models.schema_version)).first()
+            if row is None:
+                connection.execute(
+                    insert(models.schema_version).values(
+                        version=models.SCHEMA_VERSION, hash_salt=secrets.token_hex(32)
+                    )
+                )
+            elif row.version != models.SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"members database has schema version {row.version}, this code expects "
+                    f"{models.SCHEMA_VERSION}"
+                )
+
+    def hash(self, value: str) -> str:
+        """Salted SHA-256, so attempts can be counted without keeping the value."""
+        if self._salt is None:
+            with self.engine.connect() as connection:
+                self._salt = connection.execute(select(models.schema_version.c.hash_salt)).scalar_one()
+        return hashlib.sha256(f"{self._salt}:{value}".encode("utf-8")).hexdigest()
+
+    # members
+
+    def find_member(self, identifier: Identifier) -> Optional[Member]:
+        column = models.members.c.cin if identifier.kind == "cin" else models.members.c.immatriculation
+        with self.engine.connect() as connection:
+            row = connection.execute(select(models.members).where(column == identifier.value)).first()
+            if row is None:
+                return None
+            children = connection.execute(
+                select(models.beneficiaries)
+                .where(models.beneficiaries.c.member_id == row.id)
+                .order_by(models.beneficiaries.c.id)
+            ).all()
+        if not isinstance(row.missing_documents, list):
+            raise CorruptRecord("missing_documents is not a list")
+        return Member(
+            immatriculation=row.immatriculation,
+            cin=row.cin,
+            birth_date=row.birth_date,
+            category=row.category,
+            registration_status=row.registration_status,
+            status_date=row.status_date,
+            missing_documents=tuple(row.missing_documents),
+            rights_open_since=row.rights_open_since,
+            contributions_paid_until=row.contributions_paid_until,
+            rejection_reason=row.rejection_reason,
+            beneficiaries=tuple(Beneficiary(b.type, b.birth_date, b.status) for b in children),
+        )
+
+    def save_member(self, member: Member) -> None:
+        """Inserts or replaces the member with this immatriculation, beneficiaries included."""
+        values = dict(
+            immatriculation=member.immatriculation,
+            cin=member.cin,
+            birth_date=member.birth_date,
+            category=member.category,
+            registration_status=member.registration_status,
+            status_date=member.status_date,
+            missing_documents=list(member.missing_documents),
+            rights_open_since=member.rights_open_since,
+            contributions_paid_until=member.contributions_paid_until,
+            rejection_reason=member.rejection_reason,
+        )
+        with self.engine.begin() as connection:
+            old_id = connection.execute(
+                select(models.members.c.id).where(models.members.c.immatriculation == member.immatriculation)
+            ).scalar()
+            if old_id is not None:
+                # Explicit, because SQLite does not enforce ON DELETE CASCADE by default.
+                connection.execute(delete(models.beneficiaries).where(models.beneficiaries.c.member_id == old_id))
+                connection.execute(delete(models.members).where(models.members.c.id == old_id))
+            member_id = connection.execute(insert(models.members).values(**values)).inserted_primary_key[0]
+            if member.beneficiaries:
+                connection.execute(
+                    insert(models.beneficiaries),
+                    [
+                        dict(member_id=member_id, type=b.type, birth_date=b.birth_date, status=b.status)
+                        for b in member.beneficiaries
+                    ],
+                )
+
+    # verification attempts
+
+    def add_attempt(self, conversation_hash: str, identifier_hash: str, at: datetime, success: bool) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(models.verification_attempts).values(
+                    conversation_hash=conversation_hash,
+                    identifier_hash=identifier_hash,
+                    attempted_at=at,
+                    success=success,
+                )
+            )
+
+    def attempts_by_conversation(self, conversation_hash: str, since: datetime) -> List[Attempt]:
+        return self._attempts(models.verification_attempts.c.conversation_hash == conversation_hash, since)
+
+    def attempts_by_identifier(self, identifier_hash: str, since: datetime) -> List[Attempt]:
+        return self._attempts(models.verification_attempts.c.identifier_hash == identifier_hash, since)
+
+    def _attempts(self, condition, since: datetime) -> List[Attempt]:
+        table = models.verification_attempts
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(table.c.attempted_at, table.c.success)
+                .where(and_(condition, table.c.attempted_at >= since))
+                .order_by(table.c.attempted_at)
+            ).all()
+        return [Attempt(at=row.attempted_at, success=bool(row.success)) for row in rows]
+
+    # pending look-ups
+
+    def put_pending(
+        self, conversation_hash: str, identifier: Identifier, confirmed: bool, expires_at: datetime, now: datetime
+    ) -> None:
+        table = models.pending_lookups
+        with self.engine.begin() as connection:
+            # Expired rows of abandoned conversations go on every write.
+            connection.execute(
+                delete(table).where((table.c.conversation_hash == conversation_hash) | (table.c.expires_at <= now))
+            )
+            connection.execute(
+                insert(table).values(
+                    conversation_hash=conversation_hash,
+                    kind=identifier.kind,
+                    identifier=identifier.value,
+                    confirmed=confirmed,
+                    verified=False,
+                    expires_at=expires_at,
+                )
+            )
+
+    def pending(self, conversation_hash: str, now: datetime) -> Optional[PendingLookup]:
+        """The identifier given in this conversation, unless expired."""
+        table = models.pending_lookups
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(table).where(and_(table.c.conversation_hash == conversation_hash, table.c.expires_at > now))
+            ).first()
+        if row is None:
+            return None
+        return PendingLookup(Identifier(row.kind, row.identifier), bool(row.confirmed), bool(row.verified))
+
+    def mark_verified(self, conversation_hash: str) -> None:
+        table = models.pending_lookups
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(table).where(table.c.conversation_hash == conversation_hash).values(verified=True)
+            )
+
+    def delete_pending(self, conversation_hash: str) -> None:
+        table = models.pending_lookups
+        with self.engine.begin() as connection:
+            connection.execute(delete(table).where(table.c.conversation_hash == conversation_hash))
