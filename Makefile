@@ -5,12 +5,14 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/amo.tar.gz
 STAMPS := $(VENV)/.stamps
+# What the model is built from: channels and tools in bot/ do not retrain it.
 MODEL_INPUTS := config.yml domain.yml $(shell find data knowledge -type f -name '*.yml') \
-                $(shell find bot -type f -name '*.py')
+                $(shell find bot/nlu -type f -name '*.py') bot/policies.py bot/knowledge.py
 
-.PHONY: run test train shell bench lock clean
+.PHONY: run test train shell bench bench-load reference review lock clean
 
-run: $(MODEL) ## set up, train if needed, start the action server and Rasa
+run: $(MODEL) ## set up, train if needed, seed the demo members, start the action server and Rasa
+	$(PY) -m actions.members.demo
 	scripts/run
 
 test: $(MODEL) ## the whole suite (pytest): data validation, units, NLU held-out, stories, turns
@@ -24,6 +26,16 @@ shell: $(MODEL) ## chat in the terminal (starts the action server too)
 
 bench: $(MODEL) ## accuracy, macro-F1, training time and parse latency vs Rasa's default pipeline
 	$(PY) -m bench.nlu
+
+bench-load: $(MODEL) ## latency and throughput of the real stack at 1, 8 and 32 conversations
+	$(PY) -m bench.load
+
+reference: $(MODEL) ## desk agents' quick reference (ARGS="--topics", "--export sheet.html", "--ask '...'")
+	$(PY) -m bot.reference $(ARGS)
+
+review: $(STAMPS)/requirements ## analysts: unanswered questions (default: HTML report; ARGS="groups", "label --group 3 ask_x"...)
+	@mkdir -p results
+	$(PY) -m bot.review $(or $(ARGS),report --html results/unanswered.html)
 
 lock: ## re-resolve requirements.txt from requirements.in in a fresh venv
 	rm -rf .lockvenv && $$(scripts/find-python310) -m venv .lockvenv

@@ -1,0 +1,285 @@
+"""Load benchmark: the real stack (Rasa server + action server) over the REST channel.
+
+`make bench-load` starts both servers on loopback with an SQL tracker store (SQLite
+unless AMO_TRACKER_* say otherwise), then runs, bounded in count and time:
+- N concurrent conversations (N = 1, 8, 32 by default) that mix the four input
+  languages and real flows (knowledge questions, the eligibility form, the desk
+  question, file-status look-ups with demo identities when the file-status form
+  exists in the domain);
+- one conversation of 200 turns, to show the time per turn by turn index.
+It prints p50/p95/p99 per turn, throughput, errors and the servers' memory (RSS).
+`--url` drives an already running deployment instead (for example two Rasa
+instances behind a load balancer); only loopback addresses are accepted.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence
+from urllib.parse import urlparse
+
+import aiohttp
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA = str(Path(sys.executable).parent / "rasa")
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+# Real flows, one list of member messages per scenario, in the four input languages.
+SCENARIOS: Dict[str, List[str]] = {
+    "knowledge-fr": [
+        "Bonjour",
+        "c'est quoi l'AMO exactement ?",
+        "comment je m'inscris ?",
+        "quels papiers il faut ?",
+        "combien je dois payer par mois ?",
+        "merci beaucoup",
+    ],
+    "knowledge-ar": [
+        "السلام عليكم",
+        "ما هو التأمين الإجباري الأساسي عن المرض؟",
+        "كيف أصرح بزوجتي وأبنائي؟",
+        "متى تبدأ التغطية بعد التسجيل؟",
+        "شكرا جزيلا",
+    ],
+    "eligibility-dar": [
+        "سلام",
+        "واش أنا معني ب AMO؟",
+        '/inform{"profession":"trader"}',
+        "/affirm",
+        "شحال خاصني نخلص؟",
+    ],
+    "eligibility-latn": [
+        "salam",
+        "ana mol hanout wach khassni ntsjl f amo?",
+        "ah",
+        "fin nmchi nsjl f settat?",
+        "choukran",
+    ],
+    "mixed": [
+        "slt, wach AMO kat3awd l'dentiste?",
+        "et pour mes enfants ?",
+        "kifach n9der nkhless les cotisations?",
+        "bslama",
+    ],
+}
+FILE_STATUS_SCENARIO = ["بغيت نعرف فين وصل الملف ديالي", "{identifier}", "{birth_date}", "merci"]
+
+
+@dataclass
+class Turn:
+    index: int
+    seconds: float
+    ok: bool
+
+
+@dataclass
+class Run:
+    label: str
+    turns: List[Turn] = field(default_factory=list)
+    wall: float = 0.0
+
+    def latencies_ms(self, turns: Optional[Sequence[Turn]] = None) -> List[float]:
+        return sorted(t.seconds * 1000 for t in (self.turns if turns is None else turns) if t.ok)
+
+    @property
+    def errors(self) -> int:
+        return sum(not t.ok for t in self.turns)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def scenario_cycle(with_file_status: bool) -> Iterator[List[str]]:
+    flows = list(SCENARIOS.values())
+    if with_file_status:
+        from actions.members.demo import DEMO_MEMBERS  # the synthetic demo identities
+
+        for member in DEMO_MEMBERS[:3]:
+            flows.append([m.format(identifier=member.cin, birth_date=member.birth_date.strftime("%d/%m/%Y"))
+                          for m in FILE_STATUS_SCENARIO])
+    return itertools.cycle(flows)
+
+
+async def conversation(session: aiohttp.ClientSession, url: str, sender: str, messages: Sequence[str],
+                       run: Run, deadline: float) -> None:
+    for index, text in enumerate(messages, start=1):
+        if time.monotonic() > deadline:
+            return
+        started = time.monotonic()
+        try:
+            async with session.post(url, json={"sender": sender, "message": text}) as response:
+                body = await response.json(content_type=None)
+                ok = response.status == 200 and isinstance(body, list)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            ok = False
+        run.turns.append(Turn(index, time.monotonic() - started, ok))
+
+
+async def concurrent_load(base_urls: Sequence[str], concurrency: int, turns_each: int, flows: Iterator[List[str]],
+                          time_limit: float) -> Run:
+    run = Run(f"{concurrency} concurrent")
+    deadline = time.monotonic() + time_limit
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        async def member(number: int) -> None:
+            messages = list(itertools.islice(itertools.chain.from_iterable(flows), turns_each))
+            url = base_urls[number % len(base_urls)] + "/webhooks/rest/webhook"
+            await conversation(session, url, f"load-{concurrency}-{number}-{time.time_ns()}", messages, run, deadline)
+
+        started = time.monotonic()
+        await asyncio.gather(*(member(n) for n in range(concurrency)))
+        run.wall = time.monotonic() - started
+    return run
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, from /proc."""
+    total = 0
+    for proc in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{proc}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def _children(pid: int) -> List[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(child) for child in found] + [grand for child in found for grand in _children(int(child))]
+
+
+def report(runs: Sequence[Run], servers: Dict[str, int]) -> None:
+    print("\n| load | turns | errors | p50 ms | p95 ms | p99 ms | turns/s |")
+    print("|---|---|---|---|---|---|---|")
+    for run in runs:
+        values = run.latencies_ms()
+        rate = len(values) / run.wall if run.wall else float("nan")
+        print(f"| {run.label} | {len(run.turns)} | {run.errors} | {percentile(values, 50):.0f} | "
+              f"{percentile(values, 95):.0f} | {percentile(values, 99):.0f} | {rate:.1f} |")
+    if servers:
+        print("\nServer memory (RSS): " + ", ".join(f"{name} {rss_mb(pid):.0f} MB" for name, pid in servers.items()))
+
+
+def report_by_turn_index(run: Run, bucket: int = 25) -> None:
+    print(f"\nOne conversation of {len(run.turns)} turns: time per turn by turn index")
+    print("| turns | median ms | mean ms |")
+    print("|---|---|---|")
+    first = None
+    for start in range(1, len(run.turns) + 1, bucket):
+        values = run.latencies_ms([t for t in run.turns if start <= t.index < start + bucket])
+        if not values:
+            continue
+        median = statistics.median(values)
+        first = first or median
+        print(f"| {start}-{start + bucket - 1} | {median:.0f} | {statistics.mean(values):.0f} |")
+    last = run.latencies_ms([t for t in run.turns if t.index > len(run.turns) - bucket])
+    if first and last:
+        print(f"Last {bucket} turns / first {bucket}: {statistics.median(last) / first:.2f}x")
+
+
+class Stack:
+    """Action server + Rasa server on loopback, with an SQL tracker store."""
+
+    def __init__(self, model: Path, port: int, actions_port: int) -> None:
+        self.model, self.port, self.actions_port = model, port, actions_port
+        self.workdir = Path(tempfile.mkdtemp(prefix="amo-bench-"))
+        self.processes: Dict[str, subprocess.Popen] = {}
+
+    def __enter__(self) -> "Stack":
+        endpoints = yaml.safe_load((ROOT / os.environ.get("AMO_ENDPOINTS", "endpoints.yml")).read_text())
+        endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{self.actions_port}/webhook"}
+        (self.workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+        env = {**os.environ, "SANIC_HOST": "127.0.0.1"}
+        log = (self.workdir / "servers.log").open("w")
+        self.processes["action server"] = subprocess.Popen(
+            [RASA, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes["rasa server"] = subprocess.Popen(
+            [RASA, "run", "--model", str(self.model), "--interface", "127.0.0.1", "--port", str(self.port),
+             "--endpoints", str(self.workdir / "endpoints.yml"), "--credentials", "credentials.yml"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self._wait(f"http://127.0.0.1:{self.port}/webhooks/rest/")
+        return self
+
+    def _wait(self, url: str, timeout: float = 300) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise SystemExit(f"the {name} stopped; see {self.workdir / 'servers.log'}")
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                return
+            except OSError:
+                time.sleep(1)
+        raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
+
+    def __exit__(self, *exc) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            process.wait(timeout=60)
+
+    @property
+    def pids(self) -> Dict[str, int]:
+        return {name: process.pid for name, process in self.processes.items()}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", action="append", help="base URL of a running Rasa server (repeatable)")
+    parser.add_argument("--model", default=str(ROOT / "models" / "amo.tar.gz"))
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--turns", type=int, default=40, help="turns per conversation in the concurrent runs")
+    parser.add_argument("--long", type=int, default=200, help="turns of the one long conversation (0: skip)")
+    parser.add_argument("--time-limit", type=float, default=300, help="seconds per run, at most")
+    args = parser.parse_args(argv)
+
+    for url in args.url or []:
+        if urlparse(url).hostname not in LOOPBACK:
+            parser.error(f"{url}: the load generator only drives loopback addresses")
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    with_file_status = "file_status_form" in (domain.get("forms") or {})
+
+    def run_all(urls: Sequence[str], servers: Dict[str, int]) -> None:
+        runs = []
+        for concurrency in args.concurrency:
+            flows = scenario_cycle(with_file_status)
+            runs.append(asyncio.run(concurrent_load(urls, concurrency, args.turns, flows, args.time_limit)))
+            print(f"{runs[-1].label}: done", flush=True)
+        report(runs, servers)
+        if args.long:
+            flows = scenario_cycle(with_file_status)
+            long_run = asyncio.run(concurrent_load(urls[:1], 1, args.long, flows, args.time_limit * 2))
+            report_by_turn_index(long_run)
+
+    if args.url:
+        run_all(args.url, {})
+    else:
+        with Stack(Path(args.model), port=5105, actions_port=5155) as stack:
+            run_all([f"http://127.0.0.1:{stack.port}"], stack.pids)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
