@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import re
 import statistics
 import subprocess
 import sys
@@ -27,8 +28,6 @@ PIPELINES = {"ours": ROOT / "config.yml", "rasa default": ROOT / "bench" / "rasa
 
 def held_out() -> List[Tuple[str, str, str]]:
     """(language, text, intent) of every held-out example, annotations stripped."""
-    import re
-
     rows = []
     for language in LANGUAGES:
         for path in sorted((ROOT / "tests" / "nlu" / language).glob("*.yml")):
