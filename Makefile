@@ -27,8 +27,9 @@ shell: $(MODEL) ## chat in the terminal (starts the action server too)
 bench: $(MODEL) ## accuracy, macro-F1, training time and parse latency vs Rasa's default pipeline
 	$(PY) -m bench.nlu
 
-bench-load: $(MODEL) ## latency and throughput of the real stack at 1, 8 and 32 conversations
-	$(PY) -m bench.load
+bench-load: $(MODEL) ## latency and throughput of the real stack at 1, 8 and 32 conversations (ARGS="--instances 2")
+	$(PY) -m actions.members.demo
+	$(PY) -m bench.load $(ARGS)
 
 reference: $(MODEL) ## desk agents' quick reference (ARGS="--topics", "--export sheet.html", "--ask '...'")
 	$(PY) -m bot.reference $(ARGS)

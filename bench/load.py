@@ -196,27 +196,46 @@ def report_by_turn_index(run: Run, bucket: int = 25) -> None:
 
 
 class Stack:
-    """Action server + Rasa server on loopback, with an SQL tracker store."""
+    """N action servers + N Rasa servers on loopback, with an SQL tracker store.
 
-    def __init__(self, model: Path, port: int, actions_port: int) -> None:
-        self.model, self.port, self.actions_port = model, port, actions_port
+    Several instances need shared stores: AMO_ENDPOINTS=deploy/endpoints.yml
+    (PostgreSQL + Redis lock store, variables in deploy/production.env)."""
+
+    def __init__(self, model: Path, instances: int, port: int = 5105) -> None:
+        self.model, self.instances, self.port = model, instances, port
         self.workdir = Path(tempfile.mkdtemp(prefix="amo-bench-"))
         self.processes: Dict[str, subprocess.Popen] = {}
 
+    @property
+    def urls(self) -> List[str]:
+        return [f"http://127.0.0.1:{self.port + i}" for i in range(self.instances)]
+
     def __enter__(self) -> "Stack":
-        endpoints = yaml.safe_load((ROOT / os.environ.get("AMO_ENDPOINTS", "endpoints.yml")).read_text())
-        endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{self.actions_port}/webhook"}
-        (self.workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+        endpoints_file = os.environ.get("AMO_ENDPOINTS", "endpoints.yml")
+        if self.instances > 1 and "lock_store" not in (ROOT / endpoints_file).read_text():
+            raise SystemExit("several instances need a shared lock store: AMO_ENDPOINTS=deploy/endpoints.yml")
         env = {**os.environ, "SANIC_HOST": "127.0.0.1"}
         log = (self.workdir / "servers.log").open("w")
-        self.processes["action server"] = subprocess.Popen(
-            [RASA, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self.processes["rasa server"] = subprocess.Popen(
-            [RASA, "run", "--model", str(self.model), "--interface", "127.0.0.1", "--port", str(self.port),
-             "--endpoints", str(self.workdir / "endpoints.yml"), "--credentials", "credentials.yml"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self._wait(f"http://127.0.0.1:{self.port}/webhooks/rest/")
+        (ROOT / "var").mkdir(exist_ok=True)
+        for i in range(self.instances):
+            actions_port = self.port + 50 + i
+            # ${VARIABLES} (deploy/endpoints.yml) are filled in from the environment.
+            endpoints = yaml.safe_load(os.path.expandvars((ROOT / endpoints_file).read_text()))
+            endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{actions_port}/webhook"}
+            tracker_store = endpoints.get("tracker_store") or {}
+            if tracker_store.get("dialect") == "sqlite":  # a fresh file per run
+                tracker_store["db"] = str(self.workdir / "trackers.db")
+            path = self.workdir / f"endpoints{i}.yml"
+            path.write_text(yaml.safe_dump(endpoints))
+            self.processes[f"action server {i + 1}"] = subprocess.Popen(
+                [RASA, "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.processes[f"rasa server {i + 1}"] = subprocess.Popen(
+                [RASA, "run", "--model", str(self.model), "--interface", "127.0.0.1", "--port", str(self.port + i),
+                 "--endpoints", str(path), "--credentials", "credentials.yml"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        for url in self.urls:
+            self._wait(f"{url}/webhooks/rest/")
         return self
 
     def _wait(self, url: str, timeout: float = 300) -> None:
@@ -253,6 +272,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--turns", type=int, default=40, help="turns per conversation in the concurrent runs")
     parser.add_argument("--long", type=int, default=200, help="turns of the one long conversation (0: skip)")
     parser.add_argument("--time-limit", type=float, default=300, help="seconds per run, at most")
+    parser.add_argument("--instances", type=int, default=1, help="Rasa + action servers to start (shared stores)")
     args = parser.parse_args(argv)
 
     for url in args.url or []:
@@ -276,8 +296,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.url:
         run_all(args.url, {})
     else:
-        with Stack(Path(args.model), port=5105, actions_port=5155) as stack:
-            run_all([f"http://127.0.0.1:{stack.port}"], stack.pids)
+        with Stack(Path(args.model), args.instances) as stack:
+            run_all(stack.urls, stack.pids)
     return 0
 
 
