@@ -145,6 +145,27 @@ async def concurrent_load(base_urls: Sequence[str], concurrency: int, turns_each
     return run
 
 
+def in_process_floor(model: Path, actions_url: str, turns: int, with_file_status: bool) -> Run:
+    """The same flows through Rasa's Agent in this process: no HTTP, no SQL, no lock."""
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
+
+    agent = Agent.load(str(model), action_endpoint=EndpointConfig(actions_url))
+    messages = list(itertools.islice(itertools.chain.from_iterable(scenario_cycle(with_file_status)), turns))
+    run = Run("in-process floor")
+
+    async def converse(sender: str) -> None:
+        started = time.monotonic()
+        for index, text in enumerate(messages, start=1):
+            turn_started = time.monotonic()
+            replies = await agent.handle_text(text, sender_id=sender)
+            run.turns.append(Turn(index, time.monotonic() - turn_started, replies is not None))
+        run.wall = time.monotonic() - started
+
+    asyncio.run(converse(f"floor-{time.time_ns()}"))
+    return run
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, from /proc."""
     total = 0
@@ -209,6 +230,10 @@ class Stack:
     @property
     def urls(self) -> List[str]:
         return [f"http://127.0.0.1:{self.port + i}" for i in range(self.instances)]
+
+    @property
+    def actions_urls(self) -> List[str]:
+        return [f"http://127.0.0.1:{self.port + 50 + i}/webhook" for i in range(self.instances)]
 
     def __enter__(self) -> "Stack":
         endpoints_file = os.environ.get("AMO_ENDPOINTS", "endpoints.yml")
@@ -298,6 +323,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     else:
         with Stack(Path(args.model), args.instances) as stack:
             run_all(stack.urls, stack.pids)
+            floor = in_process_floor(Path(args.model), stack.actions_urls[0], args.turns, with_file_status)
+            report([floor], {})
     return 0
 
 

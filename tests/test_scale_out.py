@@ -74,7 +74,7 @@ tracker_store:
   db: {database}
   username: postgres
 lock_store:
-  type: redis
+  type: bot.lock_store.AtomicRedisLockStore
   url: {REDIS[0]}
   port: {REDIS[1]}
   db: 1
@@ -121,7 +121,8 @@ def test_messages_of_one_conversation_at_the_same_time_are_serialised(two_instan
     first, second = two_instances
     sender = f"scale-{uuid.uuid4().hex}"
     say(first, sender, "salam")
-    messages = ["chno hiya AMO?", "kifach ntsjl?", "chhal nkhelless?", "fin nmchi?"]
+    messages = ["chno hiya AMO?", "kifach ntsjl?", "chhal nkhelless?", "fin nmchi?",
+                "merci", "c est quoi tadamon", "wach wladi m3aya?", "bslama"]
     with concurrent.futures.ThreadPoolExecutor(len(messages)) as pool:
         replies = list(pool.map(lambda pair: say(*pair), [(two_instances[i % 2], sender, m) for i, m in enumerate(messages)]))
     assert all(replies)
@@ -133,4 +134,4 @@ def test_messages_of_one_conversation_at_the_same_time_are_serialised(two_instan
     # before the next user message is processed.
     pairs = list(zip(turns, turns[1:]))
     assert ("user", "user") not in pairs
-    assert turns.count("user") == 1 + len(messages)
+    assert turns.count("user") == 1 + len(messages), [(e["event"], e.get("name") or e.get("text")) for e in events]

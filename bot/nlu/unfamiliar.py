@@ -95,8 +95,10 @@ class UnfamiliarTextFallback(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             if message.get(ENTITIES) or (message.get(TEXT) or "").startswith("/"):
-                continue
+                continue  # identifiers, cities, button payloads
             score = familiarity(_words(message), self._known)
+            # In the parse output too: analysts and tests see why a message fell back.
+            message.set("familiarity", score, add_to_output=True)
             if score is not None and score < self._config["familiar_from"]:
                 message.set(INTENT, {"name": FALLBACK_INTENT, "confidence": 1.0 - score}, add_to_output=True)
                 ranking = message.get(INTENT_RANKING_KEY) or []
