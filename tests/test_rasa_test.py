@@ -8,12 +8,11 @@ import pytest
 
 from tests.conftest import LANGUAGES, RASA, ROOT
 
-# A regression guard set from measurement (2026-11-25: fr 0.772, ar 0.796,
-# dar 0.837, dar-latn 0.774). The product target is 0.85, then 0.90: it is not
-# reached yet because 12 intents have only 8 training examples per language
-# (data/nlu/*/{registration,contributions,care}.yml). Raise these
-# numbers as those files grow; never lower them.
-MIN_MACRO_F1 = {"fr": 0.72, "ar": 0.74, "dar": 0.78, "dar-latn": 0.72}
+# A regression guard set from measurement minus a small margin (2026-11-25, DIET
+# blended with a logistic regression: fr 0.879, ar 0.879, dar 0.892, dar-latn 0.906;
+# 8 held-out examples per intent, so one message moves an intent's F1 a lot).
+# The product target is 0.90 per language: raise these as the data grows; never lower them.
+MIN_MACRO_F1 = {"fr": 0.86, "ar": 0.86, "dar": 0.87, "dar-latn": 0.88}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
