@@ -150,6 +150,8 @@ def in_process_floor(model: Path, actions_url: str, turns: int, with_file_status
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
+    import bot.rasa_speedups  # noqa: F401  (as in the server, which loads bot.tracker_store)
+
     agent = Agent.load(str(model), action_endpoint=EndpointConfig(actions_url))
     messages = list(itertools.islice(itertools.chain.from_iterable(scenario_cycle(with_file_status)), turns))
     run = Run("in-process floor")

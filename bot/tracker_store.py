@@ -37,6 +37,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
+import bot.rasa_speedups  # noqa: F401  (the Rasa server loads this module: patch it once)
 from actions.file_status import BIRTH_DATE_SLOT, IDENTIFIER_SLOT, LOCKED, UNAVAILABLE, VERIFIED
 from actions.members.identifiers import is_masked
 from bot.redaction import PLACEHOLDERS, redact, redact_answer
