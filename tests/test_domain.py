@@ -2,7 +2,6 @@
 import re
 
 import pytest
-import yaml
 from rasa.shared.core.domain import Domain
 
 from bot import knowledge

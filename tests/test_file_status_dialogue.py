@@ -18,7 +18,8 @@ def test_a_french_member_sees_their_active_file(conversation):
     assert said(conversation.say("ZZ100003"), "utter_ask_member_birth_date", "fr")
     messages = conversation.say("25/01/1990")
     assert said(messages, "utter_file_status_active", "fr")
-    assert any("1" in m.get("text", "") and "2" in m.get("text", "") for m in messages)  # 1 spouse, 2 children
+    # ZZ100003 declared a spouse and two children (actions/members/demo.py), no names.
+    assert any("1 conjoint, 2 enfants" in m.get("text", "") for m in messages)
     assert conversation.slot("member_identifier") is None
 
 
