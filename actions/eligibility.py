@@ -1,6 +1,6 @@
 """Which AMO scheme applies to a member, and what must be asked to decide.
 
-Plain rules from ../shared/domain/amo-facts.md section 2; no Rasa import. The
+Plain rules from knowledge/amo-facts.md section 2; no Rasa import. The
 outcome names are the files of knowledge/eligibility/, whose answers say what
 to do next.
 """

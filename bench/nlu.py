@@ -1,7 +1,7 @@
 """NLU benchmark: our pipeline against Rasa's default one, trained on the same data.
 
 Prints, per input language, intent accuracy and macro-F1 on the held-out split
-(tests/nlu/<language>), the training time of each pipeline, in-process parse
+(tests/data/nlu/<language>), the training time of each pipeline, in-process parse
 latency p50/p95, and the intent pairs our pipeline confuses most.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ def held_out() -> List[Tuple[str, str, str]]:
     """(language, text, intent) of every held-out example, annotations stripped."""
     rows = []
     for language in LANGUAGES:
-        for path in sorted((ROOT / "tests" / "nlu" / language).glob("*.yml")):
+        for path in sorted((ROOT / "tests" / "data" / "nlu" / language).glob("*.yml")):
             for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
                 for line in block["examples"].splitlines():
                     if line.startswith("- "):
@@ -87,7 +87,7 @@ def main() -> None:
             scores, latencies, confusions = evaluate(Path(tmp) / name.replace(" ", "_") / "nlu.tar.gz", rows)
             results[name] = (seconds, scores, latencies, confusions)
 
-    print(f"\nHeld-out split: {len(rows)} messages, intents only (tests/nlu/<language>)\n")
+    print(f"\nHeld-out split: {len(rows)} messages, intents only (tests/data/nlu/<language>)\n")
     header = "| language | " + " | ".join(f"{n} accuracy | {n} macro-F1" for n in PIPELINES) + " |"
     print(header)
     print("|" + "---|" * (1 + 2 * len(PIPELINES)))

@@ -1,5 +1,5 @@
 """Knowledge answers: one YAML file per topic in knowledge/, with the facts behind
-each answer, their sources in ../shared/domain/amo-facts.md and the date checked.
+each answer, their sources in knowledge/amo-facts.md and the date checked.
 
 Desk agents and updates edit knowledge/*.yml only. `python -m bot.knowledge`
 (run by `make train`) writes the answers into domain.yml as responses with a

@@ -7,7 +7,7 @@ from rasa.shared.core.domain import Domain
 from bot import knowledge
 from tests.conftest import ROOT
 
-CONTRACT = (ROOT.parent / "shared" / "spec" / "intents.md").read_text(encoding="utf-8")
+CONTRACT = (ROOT / "docs" / "intents.md").read_text(encoding="utf-8")
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 
 

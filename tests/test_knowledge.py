@@ -1,4 +1,4 @@
-"""Knowledge answers are grounded in ../shared/domain/amo-facts.md."""
+"""Knowledge answers are grounded in knowledge/amo-facts.md."""
 import re
 
 import pytest
@@ -7,7 +7,7 @@ from bot import knowledge
 from tests.conftest import ROOT
 from tests.test_domain import CONTRACT_INTENTS, DOMAIN
 
-FACTS = (ROOT.parent / "shared" / "domain" / "amo-facts.md").read_text(encoding="utf-8")
+FACTS = (ROOT / "knowledge" / "amo-facts.md").read_text(encoding="utf-8")
 SOURCES = set(re.findall(r"^\| (S\d+b?) \|", FACTS, re.M))
 FACTS_FLAT = FACTS.replace(",", "").replace(" ", "")
 TOPICS = knowledge.load_topics()

@@ -79,7 +79,7 @@ def test_without_labelled_data_only_the_script_is_told():
 
 
 def _held_out(root: Path):
-    for lang_dir in sorted((root / "tests" / "nlu").iterdir()):
+    for lang_dir in sorted((root / "tests" / "data" / "nlu").iterdir()):
         for path in lang_dir.glob("*.yml"):
             for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
                 for line in block["examples"].splitlines():

@@ -19,7 +19,7 @@ MIN_MACRO_F1 = {"fr": 0.86, "ar": 0.86, "dar": 0.87, "dar-latn": 0.88}
 def test_held_out_macro_f1(model_path, language):
     out = ROOT / "results" / "nlu" / language
     subprocess.run(
-        [RASA, "test", "nlu", "--nlu", f"tests/nlu/{language}", "--model", str(model_path),
+        [RASA, "test", "nlu", "--nlu", f"tests/data/nlu/{language}", "--model", str(model_path),
          "--out", str(out), "--no-plot"],
         cwd=ROOT, check=True, capture_output=True,
     )
@@ -32,7 +32,7 @@ def test_held_out_macro_f1(model_path, language):
 def test_stories(model_path, endpoints_file):
     out = ROOT / "results" / "core"
     result = subprocess.run(
-        [RASA, "test", "core", "--stories", "tests/stories", "--model", str(model_path),
+        [RASA, "test", "core", "--stories", "tests/data/stories", "--model", str(model_path),
          "--endpoints", str(endpoints_file),
          "--out", str(out), "--e2e", "--fail-on-prediction-errors", "--no-plot"],
         cwd=ROOT, capture_output=True, text=True,

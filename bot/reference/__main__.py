@@ -58,7 +58,7 @@ def answer_lines(texts: Dict[str, str], term: Terminal) -> List[str]:
 
 
 def _fact_lines(topic: Topic, term: Terminal) -> List[str]:
-    lines = ["Facts and sources (../shared/domain/amo-facts.md):"]
+    lines = ["Facts and sources (knowledge/amo-facts.md):"]
     for fact in topic.facts:
         note = f"{fact['text']} [{fact['confidence']}; §{fact['section']}; {', '.join(fact['sources'])}]"
         wrapped = term.block(note, max(term.width - 4, 20))

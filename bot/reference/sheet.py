@@ -15,7 +15,7 @@ from typing import Dict, Iterable, List
 from bot.knowledge import LANGUAGES, ROOT, Topic
 from bot.reference import HEADING, RIGHT_TO_LEFT
 
-FACTS_FILE = ROOT.parent / "shared" / "domain" / "amo-facts.md"
+FACTS_FILE = ROOT / "knowledge" / "amo-facts.md"
 # BCP 47: Darija is Moroccan Arabic, "ary".
 HTML_LANG = {"fr": "fr", "ar": "ar", "dar": "ary"}
 DIRECTION = {lang: "rtl" if lang in RIGHT_TO_LEFT else "ltr" for lang in LANGUAGES}
@@ -85,7 +85,7 @@ def _sources(cited: Iterable[str], register: Dict[str, str]) -> str:
     )
     return (
         '<section class="sources"><h2>Sources</h2>'
-        f"<p>Register of ../shared/domain/amo-facts.md, section 16.</p><ul>{items}</ul></section>"
+        f"<p>Register of knowledge/amo-facts.md, section 16.</p><ul>{items}</ul></section>"
     )
 
 
