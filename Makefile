@@ -5,9 +5,12 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/amo.tar.gz
 STAMPS := $(VENV)/.stamps
-# What the model is built from: channels and tools in bot/ do not retrain it.
-MODEL_INPUTS := config.yml domain.yml $(shell find data knowledge -type f -name '*.yml') \
-                $(shell find bot/nlu -type f -name '*.py') bot/policies.py bot/knowledge.py
+# Written whole from knowledge/ by bot/tools/knowledge.py, when knowledge/ changes.
+GENERATED := domain/generated/knowledge.yml data/knowledge_rules.yml
+# What the model is built from: channels, stores and tools do not retrain it.
+MODEL_INPUTS := config.yml $(shell find domain data -type f -name '*.yml') $(GENERATED) \
+                $(shell find bot/server/nlu -type f -name '*.py') bot/server/policies.py \
+                bot/shared/text.py bot/shared/languages.py
 
 .PHONY: run test train shell bench bench-load reference review lock clean check-shared
 
@@ -32,11 +35,11 @@ bench-load: $(MODEL) ## latency and throughput of the real stack at 1, 8 and 32 
 	$(PY) -m bench.load $(ARGS)
 
 reference: $(MODEL) ## desk agents' quick reference (ARGS="--topics", "--export sheet.html", "--ask '...'")
-	$(PY) -m bot.reference $(ARGS)
+	$(PY) -m bot.tools.reference $(ARGS)
 
 review: $(STAMPS)/requirements ## analysts: unanswered questions (default: HTML report; ARGS="groups", "label --group 3 ask_x"...)
 	@mkdir -p results
-	$(PY) -m bot.review $(or $(ARGS),report --html results/unanswered.html)
+	$(PY) -m bot.tools.review $(or $(ARGS),report --html results/unanswered.html)
 
 lock: ## re-resolve requirements.txt from requirements.in in a fresh venv
 	rm -rf .lockvenv && $$(scripts/find-python310) -m venv .lockvenv
@@ -57,7 +60,11 @@ $(STAMPS)/requirements: requirements.txt
 	$(PY) -m pip install -q -r requirements.txt
 	@mkdir -p $(STAMPS) && touch $@
 
+# Not regenerated when only a generated file changed: a hand edit stays, and
+# tests/test_generated.py fails on it (the generator also refuses to overwrite it).
+$(GENERATED) &: $(STAMPS)/requirements $(shell find knowledge -type f -name '*.yml') bot/tools/knowledge.py
+	$(PY) -m bot.tools.knowledge
+
 $(MODEL): $(STAMPS)/requirements $(MODEL_INPUTS)
-	$(PY) -m bot.knowledge
-	$(RASA) train --fixed-model-name amo --out models
+	$(RASA) train --domain domain --fixed-model-name amo --out models
 	@touch $@

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.desks import load_places
+from bot.shared.languages import LANGUAGE_SLOT, reply_language
 
 OTHER_CITY = "other"
 # Answers to "which city?" that name no city we know: the member still gets the
@@ -55,10 +56,6 @@ class ActionFindDesk(Action):
         if desk is None:
             dispatcher.utter_message(response="utter_desk_outside_region")
             return []
-        dispatcher.utter_message(response="utter_desk_nearest", desk=desk.name[_language(tracker)])
+        language = reply_language(tracker.get_slot(LANGUAGE_SLOT))
+        dispatcher.utter_message(response="utter_desk_nearest", desk=desk.name[language])
         return []
-
-
-def _language(tracker: Tracker) -> str:
-    language: Optional[str] = tracker.get_slot("language")
-    return language if language in ("fr", "ar", "dar") else "fr"

@@ -18,7 +18,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.members import labels
-from actions.members.identifiers import MASK, Identifier, parse_birth_date, parse_identifier
+from bot.shared.languages import LANGUAGE_SLOT, reply_language
+from bot.shared.slots import BIRTH_DATE_SLOT, IDENTIFIER_SLOT, LOCKED, UNAVAILABLE, VERIFIED
+from bot.shared.identifiers import MASK, Identifier, parse_birth_date, parse_identifier
 from actions.members.service import (
     FileStatusService,
     Locked,
@@ -29,10 +31,6 @@ from actions.members.service import (
 )
 from actions.members.status import FileStatus
 
-IDENTIFIER_SLOT = "member_identifier"
-BIRTH_DATE_SLOT = "member_birth_date"
-# What the birth-date slot holds once validated: the outcome, never the date.
-VERIFIED, LOCKED, UNAVAILABLE = "verified", "locked", "unavailable"
 # Up to this wait a lock is told in minutes, beyond it in hours.
 LOCK_MINUTES_MAX = 90
 
@@ -134,7 +132,7 @@ class ActionFileStatus(Action):
             if status is None:
                 dispatcher.utter_message(response="utter_file_status_unavailable")
             else:
-                _utter_status(dispatcher, status, labels.reply_language(tracker.get_slot("language")))
+                _utter_status(dispatcher, status, reply_language(tracker.get_slot(LANGUAGE_SLOT)))
         return [SlotSet(IDENTIFIER_SLOT, None), SlotSet(BIRTH_DATE_SLOT, None)]
 
 

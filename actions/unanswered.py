@@ -1,4 +1,4 @@
-"""Records the member message a turn left unanswered (see bot/unanswered.py)."""
+"""Records the member message a turn left unanswered (see bot/shared/unanswered.py)."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.unanswered import UnansweredStore, create_engine, unanswered_question
+from bot.shared.unanswered import UnansweredStore, create_engine, unanswered_question
 
 logger = logging.getLogger(__name__)
 

@@ -150,7 +150,7 @@ def in_process_floor(model: Path, actions_url: str, turns: int, with_file_status
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
-    import bot.rasa_speedups  # noqa: F401  (as in the server, which loads bot.tracker_store)
+    import bot.server  # noqa: F401  (installs our Rasa patches, as the server does)
 
     agent = Agent.load(str(model), action_endpoint=EndpointConfig(actions_url))
     messages = list(itertools.islice(itertools.chain.from_iterable(scenario_cycle(with_file_status)), turns))
@@ -305,7 +305,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for url in args.url or []:
         if urlparse(url).hostname not in LOOPBACK:
             parser.error(f"{url}: the load generator only drives loopback addresses")
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    domain = yaml.safe_load((ROOT / "domain" / "core.yml").read_text(encoding="utf-8"))
     with_file_status = "file_status_form" in (domain.get("forms") or {})
 
     def run_all(urls: Sequence[str], servers: Dict[str, int]) -> None:

@@ -19,17 +19,17 @@ from typing import Dict, List, Tuple
 
 import yaml
 from sklearn.metrics import f1_score
+from bot.shared.languages import INPUT_LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(Path(sys.executable).parent / "rasa")
-LANGUAGES = ("fr", "ar", "dar", "dar-latn")
 PIPELINES = {"ours": ROOT / "config.yml", "rasa default": ROOT / "bench" / "rasa_default_config.yml"}
 
 
 def held_out() -> List[Tuple[str, str, str]]:
     """(language, text, intent) of every held-out example, annotations stripped."""
     rows = []
-    for language in LANGUAGES:
+    for language in INPUT_LANGUAGES:
         for path in sorted((ROOT / "tests" / "data" / "nlu" / language).glob("*.yml")):
             for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
                 for line in block["examples"].splitlines():
@@ -62,7 +62,7 @@ def evaluate(model: Path, rows) -> Tuple[Dict[str, Tuple[float, float]], List[fl
         predicted.append(result["intent"]["name"])
     scores = {}
     confusions = collections.Counter()
-    for language in LANGUAGES:
+    for language in INPUT_LANGUAGES:
         gold = [intent for (lang, _, intent) in rows if lang == language]
         pred = [p for (lang, _, _), p in zip(rows, predicted) if lang == language]
         accuracy = sum(g == p for g, p in zip(gold, pred)) / len(gold)
@@ -91,7 +91,7 @@ def main() -> None:
     header = "| language | " + " | ".join(f"{n} accuracy | {n} macro-F1" for n in PIPELINES) + " |"
     print(header)
     print("|" + "---|" * (1 + 2 * len(PIPELINES)))
-    for language in LANGUAGES:
+    for language in INPUT_LANGUAGES:
         cells = [f"{results[n][1][language][0]:.3f} | {results[n][1][language][1]:.3f}" for n in PIPELINES]
         print(f"| {language} | " + " | ".join(cells) + " |")
     print()

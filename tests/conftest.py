@@ -1,5 +1,11 @@
 """Shared fixtures. One trained model (models/amo.tar.gz, or $AMO_MODEL) serves
-every test of a run; `make test` trains it once before pytest starts."""
+every test of a run; `make test` trains it once before pytest starts.
+
+Markers, so that parts of the suite run alone:
+- `model`: the test needs the trained model (set automatically for every test that
+  uses the `model_path` fixture, directly or through `agent`, `conversation`...);
+- `services`: the test starts servers or needs this machine's PostgreSQL or Redis.
+`pytest -m "not model and not services"` runs the unit tests in seconds."""
 from __future__ import annotations
 
 import asyncio
@@ -14,21 +20,38 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+from tests.helpers import RASA, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-RASA = str(Path(sys.executable).parent / "rasa")
-LANGUAGES = ("fr", "ar", "dar", "dar-latn")
+MARKERS = {
+    "model": "needs the trained model (make train)",
+    "services": "starts servers, or needs PostgreSQL or Redis on this machine",
+}
+
+
+def pytest_configure(config) -> None:
+    for name, meaning in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {meaning}")
+
+
+# Fixtures that start a server or reach PostgreSQL or Redis.
+SERVICE_FIXTURES = {"action_env", "action_server", "redis_available", "rasa_server"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "model_path" in fixtures:
+            item.add_marker(pytest.mark.model)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if fixtures & SERVICE_FIXTURES or "postgresql" in params.values():
+            item.add_marker(pytest.mark.services)
 
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
     path = Path(os.environ.get("AMO_MODEL", ROOT / "models" / "amo.tar.gz"))
     if not path.exists():
-        subprocess.run(
-            [RASA, "train", "--fixed-model-name", path.stem.split(".")[0], "--out", str(path.parent)],
-            cwd=ROOT,
-            check=True,
-        )
+        pytest.fail(f"no trained model at {path}: run `make train` first (tests never train one themselves)")
     return path
 
 

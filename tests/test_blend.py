@@ -1,10 +1,10 @@
-"""bot/nlu/blend.py: DIET's ranking averaged with the logistic regression's."""
+"""bot/server/nlu/blend.py: DIET's ranking averaged with the logistic regression's."""
 import numpy as np
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 from sklearn.linear_model import LogisticRegression
 
-from bot.nlu.blend import BlendedLogisticRegression
+from bot.server.nlu.blend import BlendedLogisticRegression
 
 
 class Blend(BlendedLogisticRegression):

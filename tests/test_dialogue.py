@@ -1,18 +1,8 @@
 """Whole turns through the trained model: the reply follows the member's language."""
 import pytest
 
-from tests.test_domain import DOMAIN
+from tests.helpers import replied, variant
 
-
-def variant(response: str, language: str) -> str:
-    for variation in DOMAIN.responses[response]:
-        if variation["condition"][0]["value"] == language:
-            return variation["text"]
-    raise KeyError(response, language)
-
-
-def replied(messages, response, language) -> bool:
-    return any(m.get("text") == variant(response, language) for m in messages)
 
 
 @pytest.mark.parametrize(

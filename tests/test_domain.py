@@ -2,18 +2,7 @@
 import re
 
 import pytest
-from rasa.shared.core.domain import Domain
-
-from bot import knowledge
-from tests.conftest import ROOT
-
-CONTRACT = (ROOT / "docs" / "intents.md").read_text(encoding="utf-8")
-DOMAIN = Domain.load(str(ROOT / "domain.yml"))
-
-
-_INTENT_PART, _ENTITY_PART = CONTRACT.split("## Entities", 1)
-CONTRACT_INTENTS = sorted(set(re.findall(r"^\| ([a-z_]+) \|", _INTENT_PART, re.M)) - {"intent"})
-CONTRACT_ENTITIES = sorted(set(re.findall(r"^\| ([a-z_]+) \|", _ENTITY_PART, re.M)) - {"entity"})
+from tests.helpers import CONTRACT_ENTITIES, CONTRACT_INTENTS, DOMAIN
 
 
 def test_the_contract_is_read():
@@ -65,9 +54,3 @@ def test_buttons_fit_whatsapp():
             for button in buttons:
                 assert len(button["title"]) <= 20, (name, button["title"])
 
-
-def test_domain_and_rules_are_in_sync_with_the_knowledge_files():
-    topics, others = knowledge.load_topics(), knowledge.load_answers_without_intent()
-    domain_text = (ROOT / "domain.yml").read_text(encoding="utf-8")
-    assert domain_text == knowledge.rendered_domain(topics, others, domain_text), "run: python -m bot.knowledge"
-    assert knowledge.RULES.read_text(encoding="utf-8") == knowledge.rendered_rules(topics)

@@ -4,9 +4,9 @@ import yaml
 
 from actions import eligibility
 from actions.eligibility import NO, UNKNOWN, YES
-from bot import knowledge
+from bot.tools import knowledge
 from tests.conftest import ROOT
-from tests.test_domain import DOMAIN
+from tests.helpers import DOMAIN
 
 # (category, answer to its follow-up question or None, expected outcome)
 CASES = [
@@ -78,6 +78,6 @@ def test_every_question_is_a_slot_the_form_can_ask(question):
 
 @pytest.mark.parametrize("outcome", eligibility.OUTCOMES)
 def test_every_outcome_has_an_answer_with_sources(outcome):
-    outcomes = knowledge.load_topics(knowledge.OUTCOMES_DIR)
+    outcomes = knowledge.load_topics(knowledge.KNOWLEDGE_DIR / "eligibility")
     assert f"eligibility_{outcome}" in outcomes
     assert f"utter_eligibility_{outcome}" in DOMAIN.responses

@@ -2,7 +2,7 @@
 action server (demo members in a test database), in the member's language."""
 import re
 
-from tests.test_dialogue import variant
+from tests.helpers import variant
 
 
 def said(messages, response, language) -> bool:

@@ -6,8 +6,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.followups import ANSWER_FOR_BENEFICIARY, ActionAnswerBeneficiaryType
-from tests.test_dialogue import replied
-from tests.test_domain import DOMAIN
+from tests.helpers import replied
+from tests.helpers import DOMAIN
 
 
 def answer_for(entities):

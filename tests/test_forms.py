@@ -1,6 +1,6 @@
 """The guided eligibility check and the desk question, whole turns through the
 trained model and the action server, in the member's language."""
-from tests.test_dialogue import replied, variant
+from tests.helpers import replied, variant
 
 
 def said(messages, response, language, **values) -> bool:

@@ -3,9 +3,10 @@ import re
 
 import pytest
 
-from bot import knowledge
+from bot.tools import knowledge
 from tests.conftest import ROOT
-from tests.test_domain import CONTRACT_INTENTS, DOMAIN
+from tests.helpers import CONTRACT_INTENTS, DOMAIN
+from bot.shared.languages import REPLY_LANGUAGES
 
 FACTS = (ROOT / "knowledge" / "amo-facts.md").read_text(encoding="utf-8")
 SOURCES = set(re.findall(r"^\| (S\d+b?) \|", FACTS, re.M))
@@ -37,7 +38,7 @@ def test_every_fact_cites_sources_that_exist(topic):
 
 
 @pytest.mark.parametrize("topic", sorted(ANSWERS))
-@pytest.mark.parametrize("language", knowledge.LANGUAGES)
+@pytest.mark.parametrize("language", REPLY_LANGUAGES)
 def test_every_number_and_address_in_an_answer_is_in_the_facts_file(topic, language):
     answer = ANSWERS[topic].answer[language]
     assert not re.search(r"[\u0660-\u0669\u06f0-\u06f9]", answer), "use ASCII digits"
@@ -51,7 +52,7 @@ def test_every_number_and_address_in_an_answer_is_in_the_facts_file(topic, langu
 def test_answers_fit_a_phone_screen_and_offer_next_questions(topic):
     entry = ANSWERS[topic]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", entry.checked)
-    for language in knowledge.LANGUAGES:
+    for language in REPLY_LANGUAGES:
         assert 0 < len(entry.answer[language]) <= 600
         assert 0 < len(entry.title[language]) <= 20
     assert 2 <= len(entry.next) <= 3

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.nlu.language import UNCLEAR, LanguageModel, language_text
+from bot.server.nlu.language import UNCLEAR, LanguageModel, language_text
 
 SMALL = {
     "fr": ["bonjour", "comment je m'inscris", "combien je paie par mois", "merci beaucoup",

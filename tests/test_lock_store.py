@@ -1,4 +1,4 @@
-"""bot/lock_store.py against the machine's Redis: tickets stay unique under
+"""bot/server/lock_store.py against the machine's Redis: tickets stay unique under
 concurrent issuers, where Rasa's RedisLockStore hands out duplicates."""
 import os
 import socket
@@ -9,7 +9,7 @@ import pytest
 from rasa.core.lock_store import RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.lock_store import AtomicRedisLockStore
+from bot.server.lock_store import AtomicRedisLockStore
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -56,7 +56,7 @@ def test_concurrent_tickets_are_unique(redis_available):
 
 
 def test_rasas_own_redis_lock_store_gives_duplicates_under_the_same_load(redis_available):
-    # Documents why bot.lock_store exists: if Rasa fixes this, this test tells us.
+    # Documents why bot.server.lock_store exists: if Rasa fixes this, this test tells us.
     issued = tickets_issued_concurrently(RedisLockStore)
     assert len(set(issued)) < len(issued)
 

@@ -6,7 +6,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.normalizers import ArabicNormalizer, LatinNormalizer
+from bot.server.nlu.normalizers import ArabicNormalizer, LatinNormalizer
 
 TOKENIZER = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
 PIPELINE = [ArabicNormalizer(), LatinNormalizer()]

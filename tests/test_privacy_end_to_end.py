@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests.conftest import say_over_rest, start_action_server, start_rasa_server
-from tests.test_dialogue import variant
+from tests.helpers import variant
 
 IDENTIFIER, BIRTH_DATE = "ZZ100003", "25/01/1990"
 TRACES = [IDENTIFIER, IDENTIFIER.lower(), BIRTH_DATE, "1990-01-25", "25/01/"]
@@ -22,7 +22,7 @@ def stack(model_path, action_env, tmp_path_factory):
         f"""action_endpoint:
   url: "{actions_url}"
 tracker_store:
-  type: bot.tracker_store.RedactingSQLTrackerStore
+  type: bot.server.tracker_store.RedactingSQLTrackerStore
   dialect: sqlite
   db: {workdir / 'trackers.db'}
 """,

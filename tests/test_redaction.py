@@ -1,7 +1,7 @@
-"""bot.redaction: personal data replaced, ordinary text left readable."""
+"""bot.shared.redaction: personal data replaced, ordinary text left readable."""
 import pytest
 
-from bot.redaction import redact
+from bot.shared.redaction import redact
 
 REDACTED = [
     # CIN, glued, dashed, spaced capitals, Eastern digits, inside Arabic text

@@ -6,7 +6,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.policies import ReplyLanguagePolicy, reply_language
+from bot.server.policies import ReplyLanguagePolicy, reply_language
 
 
 @pytest.mark.parametrize(

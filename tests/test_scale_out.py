@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from tests.conftest import say_over_rest, start_action_server, start_rasa_server
-from tests.test_dialogue import variant
+from tests.helpers import variant
 
 PG = ("127.0.0.1", 5432)
 REDIS = ("127.0.0.1", 6379)
@@ -66,7 +66,7 @@ def two_instances(model_path, database, action_env, tmp_path_factory):
                 f"""action_endpoint:
   url: "{actions_url}"
 tracker_store:
-  type: bot.tracker_store.RedactingSQLTrackerStore
+  type: bot.server.tracker_store.RedactingSQLTrackerStore
   session_events_limit: 150
   dialect: postgresql
   url: {PG[0]}
@@ -74,7 +74,7 @@ tracker_store:
   db: {database}
   username: postgres
 lock_store:
-  type: bot.lock_store.AtomicRedisLockStore
+  type: bot.server.lock_store.AtomicRedisLockStore
   url: {REDIS[0]}
   port: {REDIS[1]}
   db: 1

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.nlu.text import normalize_arabic, normalize_latin, script_words
+from bot.shared.text import normalize_arabic, normalize_latin, script_words
 
 
 @pytest.mark.parametrize(

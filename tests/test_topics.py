@@ -1,14 +1,15 @@
 """Every knowledge topic answered in each reply language, with its next-step buttons."""
 import pytest
 
-from bot import knowledge
-from tests.test_dialogue import variant
+from bot.tools import knowledge
+from tests.helpers import variant
+from bot.shared.languages import REPLY_LANGUAGES
 
 GREETING = {"fr": "Bonjour", "ar": "مرحبا، صباح الخير", "dar": "salam khoya labas"}
 TOPICS = knowledge.load_topics()
 
 
-@pytest.mark.parametrize("language", knowledge.LANGUAGES)
+@pytest.mark.parametrize("language", REPLY_LANGUAGES)
 @pytest.mark.parametrize("topic", sorted(name for name, topic in TOPICS.items() if not topic.form))
 def test_topic_answered_in_the_reply_language_with_next_steps(conversation, topic, language):
     conversation.say(GREETING[language])

@@ -1,4 +1,4 @@
-"""bot.tracker_store: what reaches the database has no identifier, birth date or phone."""
+"""bot.server.tracker_store: what reaches the database has no identifier, birth date or phone."""
 import asyncio
 import json
 from pathlib import Path
@@ -9,7 +9,7 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import create_engine, text
 
-from bot.tracker_store import RedactingSQLTrackerStore
+from bot.server.tracker_store import RedactingSQLTrackerStore
 
 DOMAIN = Domain.from_dict(
     {

@@ -1,7 +1,7 @@
-"""Keyboard mashing falls back; misspelt real words do not (bot/nlu/unfamiliar.py)."""
+"""Keyboard mashing falls back; misspelt real words do not (bot/server/nlu/unfamiliar.py)."""
 import pytest
 
-from bot.nlu.unfamiliar import UnfamiliarTextFallback, familiarity, trigrams
+from bot.server.nlu.unfamiliar import UnfamiliarTextFallback, familiarity, trigrams
 
 
 def test_trigrams_are_padded_and_skip_identifiers_and_numbers():

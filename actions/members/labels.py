@@ -1,5 +1,5 @@
 """Words the file-status answer inserts into its domain responses, in the reply
-language (labels in documents.yml; pure, no Rasa import)."""
+language (labels in knowledge/labels/file_status.yml; pure, no Rasa import)."""
 from __future__ import annotations
 
 import functools
@@ -10,18 +10,13 @@ import yaml
 
 from actions.members.status import BENEFICIARY_TYPES
 
-LANGUAGES = ("fr", "ar", "dar")
-DEFAULT_LANGUAGE = "fr"
-LABELS_PATH = Path(__file__).with_name("documents.yml")
+# Member-facing words live with the other member-facing text, in knowledge/.
+LABELS_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "labels" / "file_status.yml"
 
 
 @functools.lru_cache(maxsize=1)
 def _labels() -> Dict[str, Any]:
     return yaml.safe_load(LABELS_PATH.read_text(encoding="utf-8"))
-
-
-def reply_language(slot_value: Optional[str]) -> str:
-    return slot_value if slot_value in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def documents(codes: Iterable[str], language: str) -> str:

@@ -37,11 +37,11 @@ members = Table(
     Column("category", String(32), nullable=False),
     Column("registration_status", String(32), nullable=False),
     Column("status_date", Date, nullable=False),
-    Column("missing_documents", JSON, nullable=False, default=list),  # codes, documents.yml
+    Column("missing_documents", JSON, nullable=False, default=list),  # codes, knowledge/labels/file_status.yml
     Column("rights_open_since", Date),
     # The last month paid, as its first day (2026-10-01 = paid up to October 2026).
     Column("contributions_paid_until", Date),
-    Column("rejection_reason", String(32)),  # a code, documents.yml
+    Column("rejection_reason", String(32)),  # a code, knowledge/labels/file_status.yml
 )
 
 beneficiaries = Table(

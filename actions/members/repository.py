@@ -12,7 +12,7 @@ from sqlalchemy import and_, create_engine, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from actions.members import models
-from actions.members.identifiers import Identifier
+from bot.shared.identifiers import Identifier
 from actions.members.status import Beneficiary, CorruptRecord, Member
 from actions.members.verification import Attempt
 

@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.members import verification
-from actions.members.identifiers import Identifier
+from bot.shared.identifiers import Identifier
 from actions.members.repository import MembersRepository, engine_from_env
 from actions.members.status import CorruptRecord, FileStatus, file_status
 

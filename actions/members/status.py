@@ -9,7 +9,7 @@ CATEGORIES = ("trader", "artisan", "auto_entrepreneur", "cpu", "liberal", "farme
 REGISTRATION_STATUSES = ("pending_validation", "incomplete", "active", "suspended", "rejected")
 BENEFICIARY_TYPES = ("spouse", "child", "student_child", "disabled_child")
 BENEFICIARY_STATUSES = ("active", "pending")
-# The codes below have labels in documents.yml; they come from facts §4 and §11.
+# The codes below have labels in knowledge/labels/file_status.yml; they come from facts §4 and §11.
 DOCUMENT_CODES = (
     "cin_copy", "cnie_number", "idcs", "rib", "phone_number", "id_photos",
     "form_321_1_06", "form_328_1_01", "signature",

@@ -11,7 +11,7 @@ on conflict).
 endpoints.yml:
 
     lock_store:
-      type: bot.lock_store.AtomicRedisLockStore
+      type: bot.server.lock_store.AtomicRedisLockStore
       url: 127.0.0.1
       port: 6379
       db: 1

@@ -11,11 +11,7 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.nlu.language import PARSE_KEY
-
-LANGUAGE_SLOT = "language"
-CHOICE_SLOT = "language_choice"
-DEFAULT_LANGUAGE = "fr"
+from bot.shared.languages import DEFAULT_REPLY_LANGUAGE, LANGUAGE_CHOICE_SLOT, LANGUAGE_SLOT, PARSE_KEY
 
 
 def reply_language(
@@ -23,7 +19,7 @@ def reply_language(
 ) -> str:
     """The language to answer in: the member's explicit choice sticks; otherwise
     the language of their latest message; an unclear message keeps the current one."""
-    return chosen or detected or current or DEFAULT_LANGUAGE
+    return chosen or detected or current or DEFAULT_REPLY_LANGUAGE
 
 
 @DefaultV1Recipe.register(
@@ -62,7 +58,7 @@ class ReplyLanguagePolicy(Policy):
         parse_data = tracker.latest_message.parse_data if tracker.latest_message else {}
         detected = (parse_data.get(PARSE_KEY) or {}).get("reply")
         current = tracker.get_slot(LANGUAGE_SLOT)
-        language = reply_language(current, tracker.get_slot(CHOICE_SLOT), detected)
+        language = reply_language(current, tracker.get_slot(LANGUAGE_CHOICE_SLOT), detected)
         events = [] if language == current else [SlotSet(LANGUAGE_SLOT, language)]
         return self._prediction(self._default_predictions(domain), events=events)
 

@@ -3,7 +3,7 @@
 endpoints.yml:
 
     tracker_store:
-      type: bot.tracker_store.RedactingSQLTrackerStore
+      type: bot.server.tracker_store.RedactingSQLTrackerStore
       dialect: sqlite          # or postgresql, with url, port, username, password
       db: var/trackers.db
 
@@ -13,7 +13,7 @@ which is SQLTrackerStore's own signature. If the class cannot be imported Rasa
 silently falls back to the in-memory store, so start-up logs should be checked.
 
 Before saving, the new events are rewritten: user message text (and the parse
-data: text, entity values) goes through `bot.redaction`; the clear values the
+data: text, entity values) goes through `bot.shared.redaction`; the clear values the
 file-status form extracts into its slots are replaced by placeholders. The count of
 events is unchanged, which SQLTrackerStore relies on to find the events it has not
 stored yet. No event broker is configured: one would receive unredacted events.
@@ -37,10 +37,9 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-import bot.rasa_speedups  # noqa: F401  (the Rasa server loads this module: patch it once)
-from actions.file_status import BIRTH_DATE_SLOT, IDENTIFIER_SLOT, LOCKED, UNAVAILABLE, VERIFIED
-from actions.members.identifiers import is_masked
-from bot.redaction import PLACEHOLDERS, redact, redact_answer
+from bot.shared.slots import BIRTH_DATE_SLOT, IDENTIFIER_SLOT, LOCKED, UNAVAILABLE, VERIFIED
+from bot.shared.identifiers import is_masked
+from bot.shared.redaction import PLACEHOLDERS, redact, redact_answer
 
 FORM = "file_status_form"
 SENSITIVE_ENTITIES = {"cin": PLACEHOLDERS["cin"], "immatriculation": PLACEHOLDERS["id"], "birth_date": PLACEHOLDERS["date"]}

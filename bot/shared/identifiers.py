@@ -4,7 +4,7 @@ Formats come from amo-facts.md section 14: a CIN is one or two letters followed 
 digits; the CNSS immatriculation is most likely 9 digits (not confirmed), so another
 all-digit length is not rejected outright: the member is asked to check it.
 
-`bot.redaction` reuses the patterns below, so what we can parse we also redact.
+`bot.shared.redaction` reuses the patterns below, so what we can parse we also redact.
 """
 from __future__ import annotations
 

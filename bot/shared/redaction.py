@@ -5,14 +5,14 @@ digit runs, Moroccan phone numbers and dates with placeholders, so that message
 text can be stored or shown to analysts. A lone year ("CPU 2021"), an age ("25 ans")
 or a short number stays readable: on its own it identifies nobody.
 
-Used by the tracker store (`bot.tracker_store`) and the analysts' review tool.
+Used by the tracker store (`bot.server.tracker_store`) and the analysts' review tool.
 """
 from __future__ import annotations
 
 import re
 from typing import Callable, Dict
 
-from actions.members.identifiers import CIN, DIGIT_RUN, ISO_DATE, NUMERIC_DATE, WRITTEN_DATE, fold
+from bot.shared.identifiers import CIN, DIGIT_RUN, ISO_DATE, NUMERIC_DATE, WRITTEN_DATE, fold
 
 PLACEHOLDERS: Dict[str, str] = {"date": "<DATE>", "phone": "<PHONE>", "cin": "<CIN>", "id": "<ID>"}
 

@@ -1,7 +1,7 @@
 """Member messages the assistant could not answer, recorded for the analysts' review
-(`python -m bot.review`). No Rasa import: the action server and the review tool share it.
+(`python -m bot.tools.review`). No Rasa import: the action server and the review tool share it.
 
-Only the redacted text is stored (`bot.redaction.redact`), and the conversation is known
+Only the redacted text is stored (`bot.shared.redaction.redact`), and the conversation is known
 by a salted hash of its sender id, never by the id itself (on WhatsApp or SMS it is a
 phone number).
 
@@ -25,7 +25,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.redaction import redact
+from bot.shared.redaction import redact
 
 logger = logging.getLogger(__name__)
 

@@ -1,34 +1,41 @@
 """Knowledge answers: one YAML file per topic in knowledge/, with the facts behind
 each answer, their sources in knowledge/amo-facts.md and the date checked.
 
-Desk agents and updates edit knowledge/*.yml only. `python -m bot.knowledge`
-(run by `make train`) writes the answers into domain.yml as responses with a
-variation per language, and the rules into data/knowledge_rules.yml: a topic's
-intent is answered, or starts the topic's `form`, and every topic is answered in
-the middle of a form, which then resumes. knowledge/eligibility/ (the answers
-that end the eligibility check) and knowledge/followups/ (answers to short
-follow-ups such as "and my children?") give responses only, with no intent:
-actions and rules in data/rules.yml use them.
+Desk agents and updates edit knowledge/*.yml only. `python -m bot.tools.knowledge`
+(run by `make train` when knowledge/ changed) writes two whole files, each saying
+so in its first line: domain/generated/knowledge.yml, the answers as responses with a
+variation per language, and data/knowledge_rules.yml: a topic's intent is answered,
+or starts the topic's `form`, and every topic is answered in the middle of a form,
+which then resumes. The subfolders of ANSWER_DIRS (the answers that end the
+eligibility check, the answers to short follow-ups such as "and my children?", the
+registration steps of each group) give responses only, with no intent: actions and
+rules in data/rules.yml use them.
+
+The first line of a generated file carries the hash of what follows it. A file whose
+body no longer matches its hash was edited by hand: the generator refuses to
+overwrite it, and `--check` (tests/test_generated.py) fails on it.
 """
 from __future__ import annotations
 
+import argparse
+import hashlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import yaml
+from bot.shared.languages import REPLY_LANGUAGES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE_DIR = ROOT / "knowledge"
-OUTCOMES_DIR = KNOWLEDGE_DIR / "eligibility"
-FOLLOWUPS_DIR = KNOWLEDGE_DIR / "followups"
-DOMAIN = ROOT / "domain.yml"
+ANSWER_DIRS = ("eligibility", "followups", "registration")
+DOMAIN_DIR = ROOT / "domain"
+GENERATED_RESPONSES = DOMAIN_DIR / "generated" / "knowledge.yml"
 RULES = ROOT / "data" / "knowledge_rules.yml"
-LANGUAGES = ("fr", "ar", "dar")
+HEADER = "# Generated from knowledge/ by `python -m bot.tools.knowledge`: do not edit, edit knowledge/*.yml. sha256:"
 # Asked after every answer given outside a form; the answers feed the analysts' review.
 FEEDBACK_QUESTION = "utter_ask_helpful"
-MARKER = "  # >>> knowledge answers: generated from knowledge/*.yml by `python -m bot.knowledge`; edit those files\n"
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ def load_topics(directory: Path = KNOWLEDGE_DIR) -> Dict[str, Topic]:
             title=data["title"],
             checked=str(data["checked"]),
             facts=data["facts"],
-            answer={lang: data["answer"][lang].strip() for lang in LANGUAGES},
+            answer={lang: data["answer"][lang].strip() for lang in REPLY_LANGUAGES},
             next=data.get("next", []),
             form=data.get("form"),
         )
@@ -63,14 +70,17 @@ def load_topics(directory: Path = KNOWLEDGE_DIR) -> Dict[str, Topic]:
 
 
 def load_answers_without_intent() -> Dict[str, Topic]:
-    return {**load_topics(OUTCOMES_DIR), **load_topics(FOLLOWUPS_DIR)}
+    answers: Dict[str, Topic] = {}
+    for name in ANSWER_DIRS:
+        answers.update(load_topics(KNOWLEDGE_DIR / name))
+    return answers
 
 
 def responses(topics: Dict[str, Topic], others: Dict[str, Topic]) -> Dict[str, list]:
     result = {}
     for topic in [*topics.values(), *others.values()]:
         variations = []
-        for lang in LANGUAGES:
+        for lang in REPLY_LANGUAGES:
             variation = {
                 "condition": [{"type": "slot", "name": "language", "value": lang}],
                 "text": topic.answer[lang],
@@ -121,23 +131,49 @@ def _dump(data) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)
 
 
-def rendered_domain(topics: Dict[str, Topic], others: Dict[str, Topic], domain_text: str) -> str:
-    head = domain_text.split(MARKER)[0].rstrip("\n") + "\n\n"
-    body = "".join("  " + line + "\n" for line in _dump(responses(topics, others)).splitlines())
-    return head + MARKER + body
+def _generated(data: dict) -> str:
+    body = _dump(data)
+    return f"{HEADER}{hashlib.sha256(body.encode('utf-8')).hexdigest()}\n{body}"
 
 
-def rendered_rules(topics: Dict[str, Topic]) -> str:
-    return "# Generated from knowledge/*.yml by `python -m bot.knowledge`; do not edit.\n" + _dump(
-        rules(topics)
-    )
-
-
-def main() -> int:
+def rendered_files() -> Dict[Path, str]:
     topics, others = load_topics(), load_answers_without_intent()
-    DOMAIN.write_text(rendered_domain(topics, others, DOMAIN.read_text(encoding="utf-8")), encoding="utf-8")
-    RULES.write_text(rendered_rules(topics), encoding="utf-8")
-    print(f"{len(topics)} topics and {len(others)} other answers written to {DOMAIN.name} and {RULES.relative_to(ROOT)}")
+    return {
+        GENERATED_RESPONSES: _generated({"version": "3.1", "responses": responses(topics, others)}),
+        RULES: _generated(rules(topics)),
+    }
+
+
+def edited_by_hand(path: Path) -> bool:
+    """True when the file's body is not what its header says was generated."""
+    if not path.exists():
+        return False
+    first, _, body = path.read_text(encoding="utf-8").partition("\n")
+    return not first.startswith(HEADER) or first[len(HEADER):] != hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def stale(files: Dict[Path, str]) -> List[Path]:
+    return [path for path, text in files.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a generated file is not what knowledge/ gives")
+    args = parser.parse_args(argv)
+    files = rendered_files()
+    if args.check:
+        for path in stale(files):
+            print(f"{path.relative_to(ROOT)} differs from what knowledge/ gives: edit knowledge/*.yml, then run python -m bot.tools.knowledge")
+        return 1 if stale(files) else 0
+    edited = [path for path in files if edited_by_hand(path)]
+    if edited:
+        for path in edited:
+            print(f"{path.relative_to(ROOT)} was edited by hand; move the change into knowledge/*.yml, then delete the file and rerun")
+        return 1
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    print(f"{len(files)} generated files written: " + ", ".join(str(p.relative_to(ROOT)) for p in files))
     return 0
 
 

@@ -77,7 +77,7 @@ def browser() -> Iterator[WebDriver]:
 def rasa_server(browser, model_path, tmp_path_factory) -> Iterator[RasaServer]:
     folder = tmp_path_factory.mktemp("webchat")
     credentials = folder / "credentials.yml"
-    credentials.write_text("bot.channels.webchat.WebChatInput:\n", encoding="utf-8")
+    credentials.write_text("bot.server.channels.webchat.WebChatInput:\n", encoding="utf-8")
     port = _free_port()
     log_path = folder / "rasa.log"
     with log_path.open("wb") as log:

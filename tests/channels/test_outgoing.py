@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.channels.outgoing import (
+from bot.server.channels.outgoing import (
     Option,
     OptionMemory,
     RetryPolicy,
@@ -210,7 +210,7 @@ async def test_post_gives_up_on_network_errors_after_bounded_attempts(caplog):
 
 @run_async
 async def test_post_logs_status_and_error_code_without_content(caplog):
-    caplog.set_level(logging.DEBUG, logger="bot.channels")
+    caplog.set_level(logging.DEBUG, logger="bot.server.channels")
     error = {"error": {"code": 131047, "message": "secret text"}}
     async with FakeProvider([400], error_body=error).running() as provider:
         await _post(provider)

@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 from twilio.request_validator import RequestValidator
 
-from bot.channels.outgoing import OptionMemory, RetryPolicy
-from bot.channels.twilio_whatsapp import TwilioWhatsAppInput, TwilioWhatsAppOutput, user_text
+from bot.server.channels.outgoing import OptionMemory, RetryPolicy
+from bot.server.channels.twilio_whatsapp import TwilioWhatsAppInput, TwilioWhatsAppOutput, user_text
 from tests.channels import FakeProvider, RecordingAgent, run_async, serve
 
 AUTH_TOKEN = "twilio-auth-token"

@@ -15,7 +15,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from bot.channels.webchat import MAX_BODY_BYTES, STATIC_DIR, HardenedRestInput, WebChatInput, load_assets
+from bot.server.channels.webchat import MAX_BODY_BYTES, STATIC_DIR, HardenedRestInput, WebChatInput, load_assets
 
 PREFIX = "/webhooks/webchat"
 FAILING_SENDER = "agent-fails"

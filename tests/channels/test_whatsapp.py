@@ -16,9 +16,9 @@ from typing import Any, Dict, List, Optional, Tuple
 import aiohttp
 import pytest
 
-from bot.channels.dedup import MessageIdStore
-from bot.channels.outgoing import OptionMemory, RetryPolicy
-from bot.channels.whatsapp import WhatsAppInput, WhatsAppOutput, incoming_messages, MalformedPayload
+from bot.server.channels.dedup import MessageIdStore
+from bot.server.channels.outgoing import OptionMemory, RetryPolicy
+from bot.server.channels.whatsapp import WhatsAppInput, WhatsAppOutput, incoming_messages, MalformedPayload
 from tests.channels import FakeProvider, RecordingAgent, run_async, serve
 
 SECRET = "app-secret-for-tests"

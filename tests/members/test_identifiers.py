@@ -1,9 +1,9 @@
-"""actions.members.identifiers: what members type for an identifier or a birth date."""
+"""bot.shared.identifiers: what members type for an identifier or a birth date."""
 from datetime import date
 
 import pytest
 
-from actions.members.identifiers import (
+from bot.shared.identifiers import (
     BirthDateProblem,
     Identifier,
     IdentifierProblem,

@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, select, update
 
 from actions.members import models
 from actions.members.demo import DEMO_MEMBERS, demo_members, seed
-from actions.members.identifiers import Identifier
+from bot.shared.identifiers import Identifier
 from actions.members.repository import MembersRepository
 from actions.members.service import (
     FileStatusService,

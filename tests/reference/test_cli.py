@@ -1,4 +1,4 @@
-"""`python -m bot.reference`: --topics, --ask, and what a desk agent reads for each language.
+"""`python -m bot.tools.reference`: --topics, --ask, and what a desk agent reads for each language.
 
 The model tests use the session's model (`model_path`, `parse` from tests/conftest.py).
 """
@@ -10,11 +10,12 @@ import sys
 
 import pytest
 
-from bot.knowledge import LANGUAGES, ROOT, load_topics
-from bot.reference import Reference, read
-from bot.reference.__main__ import answer_lines, reading_lines
-from bot.reference.terminal import LRM, Terminal
-from tests.reference.test_terminal import offsets
+from bot.tools.knowledge import ROOT, load_topics
+from bot.tools.reference import Reference, read
+from bot.tools.reference.__main__ import answer_lines, reading_lines
+from bot.tools.reference.terminal import LRM, Terminal
+from tests.helpers import offsets
+from bot.shared.languages import REPLY_LANGUAGES
 
 TOPICS = load_topics()
 REFERENCE = Reference.load()
@@ -22,7 +23,7 @@ REFERENCE = Reference.load()
 
 def run(*args: str, columns: int = 100, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "bot.reference", *args],
+        [sys.executable, "-m", "bot.tools.reference", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
         env={**os.environ, "COLUMNS": str(columns), **env},
     )
@@ -33,14 +34,14 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_topics_lists_all_twenty_topics_with_three_titles_and_date():
+def test_topics_lists_every_topic_with_three_titles_and_date():
     done = run("--topics")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert len(TOPICS) == 20 and lines[-1] == "20 topics"
+    assert lines[-1] == f"{len(TOPICS)} topics"
     for topic in TOPICS.values():
         (line,) = [line for line in lines if line.replace(LRM, " ").split()[:1] == [topic.topic]]
-        for piece in (*(topic.title[lang] for lang in LANGUAGES), topic.checked):
+        for piece in (*(topic.title[lang] for lang in REPLY_LANGUAGES), topic.checked):
             assert piece in line, (topic.topic, piece)
 
 
@@ -93,7 +94,7 @@ def test_one_shot_ask_with_the_real_model(model_path):
     out = flat(done.stdout)
     assert "Intent ask_contribution_amount" in out
     assert "Darija (Latin script, Arabizi)" in out
-    for lang in LANGUAGES:
+    for lang in REPLY_LANGUAGES:
         assert flat(TOPICS["ask_contribution_amount"].answer[lang]) in out, lang
     for fact in TOPICS["ask_contribution_amount"].facts:
         assert ", ".join(fact["sources"]) in out
@@ -113,7 +114,7 @@ def test_desk_agent_reads_every_languages_question_in_three_languages(parse, tex
     assert (reading.language, reading.intent.name) == (language, intent)
     out = flat("\n".join(reading_lines(reading, Terminal(70, shape=False))))
     assert f"Intent {intent}" in out
-    for lang in LANGUAGES:
+    for lang in REPLY_LANGUAGES:
         assert flat(TOPICS[intent].answer[lang]) in out, lang
     assert f"(checked {TOPICS[intent].checked})" in out
 
@@ -122,6 +123,6 @@ def test_conversation_intent_is_said_not_to_be_a_topic(parse):
     reading = read(parse("bonjour"), REFERENCE)
     out = flat("\n".join(reading_lines(reading, Terminal(70, shape=False))))
     assert "Not a knowledge topic: 'greet'" in out
-    for lang in LANGUAGES:
+    for lang in REPLY_LANGUAGES:
         assert flat(REFERENCE.replies["greet"][lang]) in out
     assert "Facts and sources" not in out

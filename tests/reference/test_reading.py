@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.knowledge import LANGUAGES, ROOT, load_topics
-from bot.reference import MAX_QUESTION, Reference, conversation_replies, question, read
+from bot.tools.knowledge import ROOT, load_topics
+from bot.tools.reference import MAX_QUESTION, Reference, conversation_replies, question, read
+from bot.shared.languages import REPLY_LANGUAGES
 
 TOPICS = load_topics()
 GREET = {"fr": "Bonjour !", "ar": "مرحبا!", "dar": "السلام!"}
@@ -49,8 +50,11 @@ def parse_data(intent: str, confidence: float, *others, language="fr", mixed=Fal
     }
 
 
-def test_there_are_twenty_topics():
-    assert len(TOPICS) == 20
+def test_every_knowledge_intent_of_the_contract_has_a_topic():
+    from tests.helpers import CONTRACT_INTENTS
+
+    wanted = {i for i in CONTRACT_INTENTS if i.startswith("ask_")} | {"check_eligibility", "find_desk", "check_file_status"}
+    assert wanted <= set(TOPICS)
 
 
 @pytest.mark.parametrize(
@@ -105,9 +109,9 @@ def test_rule_without_entity_condition_gives_the_reply():
 def test_real_domain_gives_every_ruled_conversation_intent_its_three_languages():
     reference = Reference.load()
     assert reference.problem is None
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    domain = yaml.safe_load((ROOT / "domain" / "responses" / "conversation.yml").read_text(encoding="utf-8"))
     for intent in ("greet", "help", "out_of_scope", "nlu_fallback", "talk_to_human"):
-        assert set(reference.replies[intent]) == set(LANGUAGES)
+        assert set(reference.replies[intent]) == set(REPLY_LANGUAGES)
     assert reference.replies["greet"]["fr"] == domain["responses"]["utter_greet"][0]["text"]
 
 
@@ -120,7 +124,8 @@ def test_unreadable_domain_leaves_the_knowledge_answers(tmp_path):
                         "facts": source.facts, "answer": source.answer}, allow_unicode=True),
         encoding="utf-8",
     )
-    (tmp_path / "domain.yml").write_text("responses: [unclosed", encoding="utf-8")
+    (tmp_path / "domain").mkdir()
+    (tmp_path / "domain" / "core.yml").write_text("responses: [unclosed", encoding="utf-8")
     reference = Reference.load(tmp_path)
     assert list(reference.topics) == [source.topic]
     assert reference.replies == {} and "conversation replies unavailable" in reference.problem

@@ -1,4 +1,4 @@
-"""The printable HTML sheet: `python -m bot.reference --export FILE.html`."""
+"""The printable HTML sheet: `python -m bot.tools.reference --export FILE.html`."""
 from __future__ import annotations
 
 import subprocess
@@ -10,8 +10,9 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from bot.knowledge import LANGUAGES, ROOT, load_topics
-from bot.reference import sheet
+from bot.tools.knowledge import ROOT, load_topics
+from bot.tools.reference import sheet
+from bot.shared.languages import REPLY_LANGUAGES
 
 TOPICS = load_topics()
 VOID = {"meta", "br", "hr", "img", "link", "input", "wbr", "col", "area", "base", "source"}
@@ -59,7 +60,7 @@ class Sheet(HTMLParser):
 def exported(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("sheet") / "reference.html"
     done = subprocess.run(
-        [sys.executable, "-m", "bot.reference", "--export", str(path)],
+        [sys.executable, "-m", "bot.tools.reference", "--export", str(path)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
@@ -80,7 +81,7 @@ def test_export_has_every_topics_three_answers_with_direction_and_language(expor
     parser.feed(exported)
     expected_dir = {"fr": "ltr", "ar": "rtl", "dar": "rtl"}
     for name, topic in TOPICS.items():
-        for lang in LANGUAGES:
+        for lang in REPLY_LANGUAGES:
             direction, text = parser.answers[(name, HTML_LANG[lang])]
             assert direction == expected_dir[lang], (name, lang)
             assert text == topic.answer[lang], (name, lang)
@@ -133,7 +134,7 @@ def test_source_register_reads_the_facts_table():
 
 def test_export_to_an_unwritable_place_says_so(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "bot.reference", "--export", str(tmp_path / "missing" / "x.html")],
+        [sys.executable, "-m", "bot.tools.reference", "--export", str(tmp_path / "missing" / "x.html")],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 1

@@ -11,7 +11,7 @@ import sys
 import pytest
 from selenium.webdriver.common.by import By
 
-from bot.knowledge import ROOT, load_topics
+from bot.tools.knowledge import ROOT, load_topics
 from tests.browser.test_webchat_browser import browser, direction  # noqa: F401 (fixture)
 
 SCREENSHOTS = ROOT / "test-output" / "reference"
@@ -31,7 +31,7 @@ return [word.left - box.left, box.right - word.right];
 @pytest.fixture(scope="module")
 def sheet_page(browser, tmp_path_factory):  # noqa: F811 (the imported fixture)
     path = tmp_path_factory.mktemp("sheet") / "reference.html"
-    subprocess.run([sys.executable, "-m", "bot.reference", "--export", str(path)], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-m", "bot.tools.reference", "--export", str(path)], cwd=ROOT, check=True)
     browser.set_window_size(1240, 1754)  # an A4 page at 150 dpi
     browser.get(path.as_uri())
     return browser

@@ -4,7 +4,7 @@ from __future__ import annotations
 import arabic_reshaper
 import pytest
 
-from bot.reference.terminal import (
+from bot.tools.reference.terminal import (
     BIDI_ENV,
     LRM,
     Terminal,
@@ -14,20 +14,12 @@ from bot.reference.terminal import (
     shaping_wanted,
     wrap,
 )
+from tests.helpers import offsets
 
 SHAPED = Terminal(width=100, shape=True)
 LOGICAL = Terminal(width=100, shape=False)
 PRESENTATION_FORMS = range(0xFB50, 0xFF00)
 
-
-def offsets(row: str, mark: str = "│") -> list:
-    """Display columns where `mark` appears in a row."""
-    found, used = [], 0
-    for char in row:
-        if char == mark:
-            found.append(used)
-        used += char_width(char)
-    return found
 
 
 @pytest.mark.parametrize(

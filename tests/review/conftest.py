@@ -6,7 +6,7 @@ from typing import List
 
 import pytest
 
-from bot.unanswered import UnansweredStore, conversation_hash, create_engine, unanswered_table
+from bot.shared.unanswered import UnansweredStore, conversation_hash, create_engine, unanswered_table
 
 # (text, language, channel, reason, day of November 2026, hour)
 WEEK = [

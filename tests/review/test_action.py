@@ -5,8 +5,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.unanswered import ActionRecordUnanswered
-from bot.unanswered import UnansweredStore, conversation_hash, create_engine
-from tests.review.test_unanswered import LISTEN, RANKING, bot_action, user
+from bot.shared.unanswered import UnansweredStore, conversation_hash, create_engine
+from tests.helpers import LISTEN, RANKING, bot_action, user
 
 
 def run(action, events, slots=None, sender="212612345678"):

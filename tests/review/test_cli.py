@@ -5,14 +5,14 @@ from datetime import datetime, timezone
 import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
-from bot.review.__main__ import main
-from bot.unanswered import Filters
+from bot.tools.review.__main__ import main
+from bot.shared.unanswered import Filters
 from tests.review.conftest import WEEK
 
 
 @pytest.fixture
 def review(db_url, capsys):
-    """Runs `python -m bot.review --db URL ...`; returns (exit code, stdout, stderr)."""
+    """Runs `python -m bot.tools.review --db URL ...`; returns (exit code, stdout, stderr)."""
 
     def run(*args):
         code = main(["--db", db_url, *map(str, args)])
@@ -85,7 +85,7 @@ def test_label_one_message_to_a_new_intent(review, week, project, store):
     nlu, domain = project
     code, out, _ = review("label", week["chkoun rb7 lmatch lbar7"], "ask_football", "--data", nlu, "--domain", domain)
     assert code == 0
-    assert "'ask_football' is a new intent. Add it to domain.yml" in out
+    assert "'ask_football' is a new intent. Add it to domain/core.yml" in out
     [example] = load_data(str(nlu / "reviewed" / "ask_football.yml")).intent_examples
     assert (example.get("text"), example.get("intent")) == ("chkoun rb7 lmatch lbar7", "ask_football")
     assert [r.label for r in store.select(Filters(reviewed=True))] == ["ask_football"]
@@ -132,7 +132,7 @@ def test_export_csv_round_trips_arabic_for_excel(review, week, tmp_path):
 
 
 def test_export_csv_neutralises_formulas(review, store, tmp_path):
-    from bot.unanswered import Question
+    from bot.shared.unanswered import Question
 
     store.record(Question(text='=HYPERLINK("http://x","clic")', reason="fallback"), "member")
     target = tmp_path / "out.csv"

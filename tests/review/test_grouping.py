@@ -1,7 +1,7 @@
 import pytest
 
-from bot.review.grouping import group, normalise, similarity, skeleton
-from bot.unanswered import Filters
+from bot.tools.review.grouping import group, normalise, similarity, skeleton
+from bot.shared.unanswered import Filters
 
 
 @pytest.mark.parametrize(
@@ -74,8 +74,8 @@ def test_nothing_to_group():
 
 
 def test_too_many_texts_is_a_clear_error(store, week, monkeypatch, capsys, db_url):
-    from bot.review import grouping
-    from bot.review.__main__ import main
+    from bot.tools.review import grouping
+    from bot.tools.review.__main__ import main
 
     monkeypatch.setattr(grouping, "MAX_TEXTS", 5)
     with pytest.raises(grouping.TooManyTexts):

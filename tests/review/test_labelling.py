@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
-from bot.review.labelling import check_intent_name, domain_intents, example_text, write_examples
+from bot.tools.review.labelling import check_intent_name, domain_intents, example_text, write_examples
 
 EXISTING = """version: "3.1"
 nlu:
@@ -90,5 +90,5 @@ def test_check_intent_name(intent, problem):
 
 
 def test_domain_intents_reads_the_project_domain():
-    intents = domain_intents(Path(__file__).resolve().parents[2] / "domain.yml")
+    intents = domain_intents(Path(__file__).resolve().parents[2] / "domain")
     assert {"ask_contribution_amount", "out_of_scope", "greet"} <= intents

@@ -3,7 +3,8 @@ from datetime import date
 
 import pytest
 
-from bot.unanswered import (
+from tests.helpers import LISTEN, RANKING, bot_action, user
+from bot.shared.unanswered import (
     DEFAULT_SALT,
     MAX_TEXT_CHARS,
     Filters,
@@ -14,28 +15,6 @@ from bot.unanswered import (
     top_intents,
     unanswered_question,
 )
-
-
-def user(text, intent, ranking=(), language=None, channel="rest", metadata=None):
-    parse_data = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 0.9},
-        "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
-    }
-    if language:
-        parse_data["language"] = {"name": language, "confidence": 0.9, "mixed": False}
-    return {"event": "user", "text": text, "parse_data": parse_data,
-            "input_channel": channel, "metadata": metadata or {}}
-
-
-def bot_action(name):
-    return {"event": "action", "name": name}
-
-
-LISTEN = bot_action("action_listen")
-RANKING = [("nlu_fallback", 0.4), ("ask_contribution_amount", 0.31),
-           ("ask_contribution_payment", 0.22), ("ask_unpaid_contributions", 0.1),
-           ("greet", 0.02)]
 
 
 @pytest.mark.parametrize(
@@ -155,7 +134,7 @@ def test_record_accepts_odd_texts(store, text, stored):
 )
 def test_record_never_raises_and_never_logs_the_text(url, caplog):
     store = UnansweredStore(create_engine(url))
-    with caplog.at_level(logging.WARNING, logger="bot.unanswered"):
+    with caplog.at_level(logging.WARNING, logger="bot.shared.unanswered"):
         assert store.record(QUESTION, "212612345678") is False
     assert "Could not record an unanswered message" in caplog.text
     for secret in ("AB123456", "<CIN>", "0612345678", "nkhalss", "212612345678", "secret"):

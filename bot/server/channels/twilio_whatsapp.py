@@ -1,6 +1,6 @@
 """Twilio WhatsApp channel: `TwilioWhatsAppInput` / `TwilioWhatsAppOutput`.
 
-credentials.yml:  bot.channels.twilio_whatsapp.TwilioWhatsAppInput:   (secrets from TWILIO_* env vars)
+credentials.yml:  bot.server.channels.twilio_whatsapp.TwilioWhatsAppInput:   (secrets from TWILIO_* env vars)
 Webhook URL:      https://<host>/webhooks/twilio_whatsapp/webhook  (also TWILIO_WEBHOOK_URL)
 
 Replaces Rasa's `twilio` channel, which accepts unsigned requests, answers 500 to
@@ -20,8 +20,8 @@ from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from bot.channels import SHARE_MEDIA, BackgroundTurns, credential
-from bot.channels.outgoing import (
+from bot.server.channels import SHARE_MEDIA, BackgroundTurns, credential
+from bot.server.channels.outgoing import (
     OptionMemory,
     RetryPolicy,
     nested_code,

@@ -1,7 +1,7 @@
 """Web chat channel: the Rasa server itself serves the chat page, its assets and a
-hardened REST webhook (credentials.yml key `bot.channels.webchat.WebChatInput`).
+hardened REST webhook (credentials.yml key `bot.server.channels.webchat.WebChatInput`).
 
-    GET  /webhooks/webchat/                the page (bot/channels/webchat/index.html)
+    GET  /webhooks/webchat/                the page (bot/server/channels/webchat/index.html)
     GET  /webhooks/webchat/static/<file>   its script, style sheet and fonts
     POST /webhooks/webchat/webhook         {"sender": str, "message": str, "metadata"?: {}}
                                            -> the bot messages, as Rasa's REST channel answers

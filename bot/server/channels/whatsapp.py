@@ -1,6 +1,6 @@
 """WhatsApp Cloud API channel (Meta Graph API): `WhatsAppInput` / `WhatsAppOutput`.
 
-credentials.yml:  bot.channels.whatsapp.WhatsAppInput:   (secrets from WHATSAPP_* env vars)
+credentials.yml:  bot.server.channels.whatsapp.WhatsAppInput:   (secrets from WHATSAPP_* env vars)
 Webhook URL:      https://<host>/webhooks/whatsapp/webhook
 
 Every POST is authenticated by its X-Hub-Signature-256 header before it is parsed;
@@ -22,9 +22,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import SHARE_MEDIA, BackgroundTurns, credential
-from bot.channels.dedup import MessageIdStore
-from bot.channels.outgoing import (
+from bot.server.channels import SHARE_MEDIA, BackgroundTurns, credential
+from bot.server.channels.dedup import MessageIdStore
+from bot.server.channels.outgoing import (
     Option,
     OptionMemory,
     RetryPolicy,

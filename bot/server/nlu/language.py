@@ -26,16 +26,14 @@ from rasa.shared.nlu.constants import METADATA, METADATA_EXAMPLE, METADATA_INTEN
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.text import script_words
+from bot.shared.languages import ARABIC_SCRIPT_INPUTS as ARABIC_SCRIPT
+from bot.shared.languages import INPUT_LANGUAGES as LANGUAGES
+from bot.shared.languages import PARSE_KEY, REPLY_FOR_INPUT
+from bot.shared.text import script_words
 
 logger = logging.getLogger(__name__)
 
-LANGUAGES = ("fr", "ar", "dar", "dar-latn")
-ARABIC_SCRIPT = ("ar", "dar")
-LATIN_SCRIPT = ("fr", "dar-latn")
-# The language the assistant answers in, for each language a member writes in.
-REPLY_LANGUAGE = {"fr": "fr", "ar": "ar", "dar": "dar", "dar-latn": "dar"}
-PARSE_KEY = "language"
+LATIN_SCRIPT = tuple(code for code in LANGUAGES if code not in ARABIC_SCRIPT)
 # "ok", "cv", "wah": members of every language write them.
 MIN_LATIN_LETTERS = 4
 
@@ -52,7 +50,7 @@ class LanguageGuess:
 
     @property
     def reply(self) -> Optional[str]:
-        return REPLY_LANGUAGE.get(self.name) if self.name else None
+        return REPLY_FOR_INPUT.get(self.name) if self.name else None
 
     def as_dict(self) -> Dict[str, Any]:
         return {**asdict(self), "reply": self.reply}

@@ -16,7 +16,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.text import has_arabic, normalize_arabic, normalize_latin
+from bot.shared.text import has_arabic, normalize_arabic, normalize_latin
 
 
 class _TokenNormalizer(GraphComponent):

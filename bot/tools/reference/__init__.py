@@ -1,10 +1,10 @@
-"""Quick reference for desk agents: `python -m bot.reference`.
+"""Quick reference for desk agents: `python -m bot.tools.reference`.
 
 An agent types a member's question in any language; the tool shows what the
 assistant understood (language, intent, confidence, a close runner-up) and the
 official answer in French, Arabic and Darija with the facts' sources. Answers
 come from knowledge/*.yml; replies to conversation intents (greet, help...)
-from domain.yml, through the rule that answers each intent in data/rules.yml.
+from the domain/ directory, through the rule that answers each intent in data/rules.yml.
 
 This module holds the data side, with no Rasa import: what to show for a
 parse result. `__main__` loads the model and prints; `sheet` writes the HTML.
@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 import yaml
+from rasa.shared.core.domain import Domain
+from rasa.shared.exceptions import RasaException
 
-from bot.knowledge import ROOT, Topic, load_topics
+from bot.tools.knowledge import ROOT, Topic, load_topics
 
 # A runner-up this close to the top intent is worth the agent's attention.
 RUNNER_UP_GAP = 0.15
@@ -82,7 +84,7 @@ class Reference:
     topics: Dict[str, Topic]
     replies: Dict[str, Dict[str, str]]
     # Why the conversation replies are missing, if they are: the knowledge
-    # answers, the point of the tool, still work without domain.yml.
+    # answers, the point of the tool, still work without the domain/ directory.
     problem: Optional[str] = None
 
     @classmethod
@@ -90,12 +92,10 @@ class Reference:
         """Raises OSError, yaml.YAMLError or KeyError when knowledge/ is unreadable."""
         topics = load_topics(root / "knowledge")
         try:
-            domain, rules = (
-                yaml.safe_load((root / name).read_text(encoding="utf-8")) or {}
-                for name in ("domain.yml", "data/rules.yml")
-            )
+            domain = Domain.load(str(root / "domain")).as_dict()
+            rules = yaml.safe_load((root / "data" / "rules.yml").read_text(encoding="utf-8")) or {}
             return cls(topics, conversation_replies(domain, rules))
-        except (OSError, yaml.YAMLError, AttributeError, KeyError, IndexError, TypeError) as error:
+        except (OSError, yaml.YAMLError, AttributeError, KeyError, IndexError, TypeError, RasaException) as error:
             return cls(topics, {}, f"conversation replies unavailable: {' '.join(str(error).split())}")
 
 

@@ -1,4 +1,4 @@
-"""`python -m bot.reference`: the desk agents' quick reference (see bot/reference)."""
+"""`python -m bot.tools.reference`: the desk agents' quick reference (see bot/tools/reference)."""
 from __future__ import annotations
 
 import argparse
@@ -14,8 +14,8 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import yaml
 
-from bot.knowledge import LANGUAGES, ROOT, Topic
-from bot.reference import (
+from bot.tools.knowledge import ROOT, Topic
+from bot.tools.reference import (
     HEADING,
     LANGUAGE_NAMES,
     RIGHT_TO_LEFT,
@@ -26,13 +26,14 @@ from bot.reference import (
     read,
     sheet,
 )
-from bot.reference.terminal import (
+from bot.tools.reference.terminal import (
     BIDI_ENV,
     Terminal,
     column_widths,
     display_width,
     shaping_wanted,
 )
+from bot.shared.languages import REPLY_LANGUAGES
 
 # Below this many cells a column of Arabic or French prose is hard to read: stack instead.
 MIN_COLUMN = 28
@@ -48,11 +49,11 @@ def answer_lines(texts: Dict[str, str], term: Terminal) -> List[str]:
         rtl = lang in RIGHT_TO_LEFT
         return term.block(HEADING[lang], width, rtl) + [rule] + term.block(body, width, rtl)
 
-    widths = column_widths(term.width, len(LANGUAGES), MIN_COLUMN)
+    widths = column_widths(term.width, len(REPLY_LANGUAGES), MIN_COLUMN)
     if widths:
-        return term.columns([block(lang, w) for lang, w in zip(LANGUAGES, widths)], widths)
+        return term.columns([block(lang, w) for lang, w in zip(REPLY_LANGUAGES, widths)], widths)
     lines: List[str] = []
-    for lang in LANGUAGES:
+    for lang in REPLY_LANGUAGES:
         lines += [line.rstrip() for line in block(lang, max(term.width, 20))] + [""]
     return lines[:-1]
 
@@ -85,7 +86,7 @@ def reading_lines(reading: Reading, term: Terminal) -> List[str]:
         )
     topic = reading.topic
     if topic:
-        titles = term.join([topic.title[lang] for lang in LANGUAGES], " · ")
+        titles = term.join([topic.title[lang] for lang in REPLY_LANGUAGES], " · ")
         lines.append(LABEL.format("Topic") + f"{titles}  (checked {topic.checked})")
         if topic.form:
             lines.append(f"In the chat this intent starts {topic.form}; below is the general answer.")
@@ -103,10 +104,10 @@ def reading_lines(reading: Reading, term: Terminal) -> List[str]:
 
 def topic_lines(topics: Dict[str, Topic], term: Terminal) -> List[str]:
     """One row per topic: name, title in three languages, date checked."""
-    rows = [["topic", *(HEADING[lang] for lang in LANGUAGES), "checked"]] + [
-        [t.topic, *(t.title[lang] for lang in LANGUAGES), t.checked] for t in topics.values()
+    rows = [["topic", *(HEADING[lang] for lang in REPLY_LANGUAGES), "checked"]] + [
+        [t.topic, *(t.title[lang] for lang in REPLY_LANGUAGES), t.checked] for t in topics.values()
     ]
-    rtl = [False, *(lang in RIGHT_TO_LEFT for lang in LANGUAGES), False]
+    rtl = [False, *(lang in RIGHT_TO_LEFT for lang in REPLY_LANGUAGES), False]
     # Shaping only ever joins letters (lam-alef), so the raw width is enough.
     widths = [max(display_width(row[i]) for row in rows) for i in range(len(rtl))]
     return [
@@ -192,7 +193,7 @@ def _answer(assistant: Assistant, reference: Reference, text: str, shape: bool) 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.reference",
+        prog="python -m bot.tools.reference",
         description="Quick reference for desk agents: what the assistant understands of a "
         "question, and the official answer in French, Arabic and Darija with its sources. "
         "With no option: type questions one after another (q to quit; /topic_name shows a topic).",

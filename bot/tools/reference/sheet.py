@@ -12,13 +12,14 @@ from html import escape
 from pathlib import Path
 from typing import Dict, Iterable, List
 
-from bot.knowledge import LANGUAGES, ROOT, Topic
-from bot.reference import HEADING, RIGHT_TO_LEFT
+from bot.tools.knowledge import ROOT, Topic
+from bot.tools.reference import HEADING, RIGHT_TO_LEFT
+from bot.shared.languages import REPLY_LANGUAGES
 
 FACTS_FILE = ROOT / "knowledge" / "amo-facts.md"
 # BCP 47: Darija is Moroccan Arabic, "ary".
 HTML_LANG = {"fr": "fr", "ar": "ar", "dar": "ary"}
-DIRECTION = {lang: "rtl" if lang in RIGHT_TO_LEFT else "ltr" for lang in LANGUAGES}
+DIRECTION = {lang: "rtl" if lang in RIGHT_TO_LEFT else "ltr" for lang in REPLY_LANGUAGES}
 # A row of the facts file's source register: | S23 | Yabiladi, ... https://... | 2018-09 |
 _SOURCE_ROW = re.compile(r"^\|\s*(S\d+)\s*\|\s*(.+?)\s*\|\s*(.+?)\s*\|\s*$", re.MULTILINE)
 
@@ -66,13 +67,13 @@ def _fact_row(fact: dict) -> str:
 def _topic(topic: Topic) -> str:
     titles = " · ".join(
         f'<span lang="{HTML_LANG[lang]}" dir="{DIRECTION[lang]}">{escape(topic.title[lang])}</span>'
-        for lang in LANGUAGES
+        for lang in REPLY_LANGUAGES
     )
     return (
         f'<section class="topic" id="{escape(topic.topic)}">'
         f"<h2>{titles} <code>{escape(topic.topic)}</code></h2>"
         f'<p class="checked">Checked {escape(topic.checked)}</p>'
-        f'<div class="answers">{"".join(_answer(topic, lang) for lang in LANGUAGES)}</div>'
+        f'<div class="answers">{"".join(_answer(topic, lang) for lang in REPLY_LANGUAGES)}</div>'
         "<table><thead><tr><th>Fact</th><th>Section</th><th>Sources</th><th>Confidence</th></tr></thead>"
         f"<tbody>{''.join(_fact_row(fact) for fact in topic.facts)}</tbody></table></section>"
     )

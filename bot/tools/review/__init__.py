@@ -1,1 +1,1 @@
-"""The analysts' review of unanswered questions: `python -m bot.review --help`."""
+"""The analysts' review of unanswered questions: `python -m bot.tools.review --help`."""

@@ -1,12 +1,12 @@
-"""`python -m bot.review`: the analysts' review of unanswered questions.
+"""`python -m bot.tools.review`: the analysts' review of unanswered questions.
 
-    python -m bot.review list --since 2026-11-18 --language dar-latn --unreviewed
-    python -m bot.review groups --since 2026-11-18
-    python -m bot.review report --html week.html --since 2026-11-18 --tracker-db sqlite:///rasa.db
-    python -m bot.review label --group 17 ask_contribution_amount
-    python -m bot.review label 42 ask_contribution_amount
-    python -m bot.review ignore --group 23
-    python -m bot.review export --csv week.csv --since 2026-11-18
+    python -m bot.tools.review list --since 2026-11-18 --language dar-latn --unreviewed
+    python -m bot.tools.review groups --since 2026-11-18
+    python -m bot.tools.review report --html week.html --since 2026-11-18 --tracker-db sqlite:///rasa.db
+    python -m bot.tools.review label --group 17 ask_contribution_amount
+    python -m bot.tools.review label 42 ask_contribution_amount
+    python -m bot.tools.review ignore --group 23
+    python -m bot.tools.review export --csv week.csv --since 2026-11-18
 
 The database is $AMO_ANALYTICS_DB_URL (or --db). A group is numbered by its
 smallest message id, so its number stays the same while other groups are labelled;
@@ -24,12 +24,12 @@ from typing import List, Optional, Sequence
 import sqlalchemy as sa
 from tqdm import tqdm
 
-from bot.review import labelling
-from bot.review.grouping import DEFAULT_THRESHOLD, Group, TooManyTexts, group
-from bot.review.report import render_html, user_messages_per_day
-from bot.unanswered import IGNORED, REASONS, Filters, Record, UnansweredStore, create_engine, database_url
+from bot.tools.review import labelling
+from bot.tools.review.grouping import DEFAULT_THRESHOLD, Group, TooManyTexts, group
+from bot.tools.review.report import render_html, user_messages_per_day
+from bot.shared.unanswered import IGNORED, REASONS, Filters, Record, UnansweredStore, create_engine, database_url
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CSV_COLUMNS = (
     "id", "created_at", "language", "channel", "reason", "text",
     "top_intents", "reviewed_at", "label", "conversation_hash",
@@ -71,7 +71,7 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot.review", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bot.tools.review", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", default=None, help="SQLAlchemy URL (default $AMO_ANALYTICS_DB_URL)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     label = commands.add_parser("label", help="add a message or a group to an intent's training data")
     label.add_argument("target", nargs="+", metavar="[ID] INTENT")
     label.add_argument("--data", type=Path, default=ROOT / "data" / "nlu", help=argparse.SUPPRESS)
-    label.add_argument("--domain", type=Path, default=ROOT / "domain.yml", help=argparse.SUPPRESS)
+    label.add_argument("--domain", type=Path, default=ROOT / "domain", help=argparse.SUPPRESS)
     _target_options(label)
 
     ignore = commands.add_parser("ignore", help="mark a message or a group as noise")
@@ -208,7 +208,7 @@ def label(store: UnansweredStore, args: argparse.Namespace) -> None:
     for text, other in result.conflicts.items():
         print(f"  left unreviewed, already an example of {other}: {_short(text, 60)}")
     if intent not in labelling.domain_intents(args.domain):
-        print(f"NOTE: '{intent}' is a new intent. Add it to domain.yml (intents:), with a rule and a "
+        print(f"NOTE: '{intent}' is a new intent. Add it to domain/core.yml (intents:), with a rule and a "
               "response, before the next `make train`; `rasa data validate` fails until then.")
 
 

@@ -1,6 +1,6 @@
 """Near-duplicate questions grouped across Arabic script, Arabizi and French.
 
-Each text is normalised token by token (bot/nlu/text.py) and also written as a
+Each text is normalised token by token (bot/shared/text.py) and also written as a
 consonant skeleton in Latin letters, so that "شحال نخلص", "ch7al nkhles" and
 "chhal nkhalss" meet: Arabizi spells the same Darija word with varying vowels and
 digits for letters, and Arabic script writes no short vowels at all.
@@ -22,8 +22,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 from tqdm import tqdm
 
-from bot.nlu.text import has_arabic, normalize_arabic, normalize_latin
-from bot.unanswered import Record
+from bot.shared.text import has_arabic, normalize_arabic, normalize_latin
+from bot.shared.unanswered import Record
 
 # Average similarity above which two groups merge; chosen on the examples of
 # tests/review/conftest.py: near-duplicates score about 0.5-1 (the same question

@@ -15,7 +15,7 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import yaml
 
-from bot.unanswered import IGNORED
+from bot.shared.unanswered import IGNORED
 
 REVIEWED_DIR = "reviewed"
 _INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,127}$")
@@ -24,7 +24,7 @@ _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z]{4})?$")  # fr, ar, dar, dar-lat
 RESERVED = {"nlu_fallback", IGNORED}
 _HEADER = (
     'version: "3.1"\n'
-    "# Written by `python -m bot.review label`: redacted member questions the assistant\n"
+    "# Written by `python -m bot.tools.review label`: redacted member questions the assistant\n"
     "# could not answer, labelled by an analyst. Edit with care; keep one block per language.\n"
 )
 NO_LANGUAGE = ""
@@ -50,8 +50,10 @@ def check_intent_name(intent: str) -> Optional[str]:
 
 
 def domain_intents(domain_path: Path) -> Set[str]:
-    domain = yaml.safe_load(domain_path.read_text(encoding="utf-8")) or {}
-    return {next(iter(i)) if isinstance(i, dict) else str(i) for i in domain.get("intents") or []}
+    """The intents of a domain file or of Rasa's domain directory."""
+    from rasa.shared.core.domain import Domain
+
+    return set(Domain.load(str(domain_path)).intents)
 
 
 def example_text(text: str) -> Optional[str]:

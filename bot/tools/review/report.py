@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from tqdm import tqdm
 
-from bot.review.grouping import Group
-from bot.unanswered import Filters, Record
+from bot.tools.review.grouping import Group
+from bot.shared.unanswered import Filters, Record
 
 TOP_GROUPS = 20
 # Rasa's SQLTrackerStore keeps every event in this table; a member message is a
