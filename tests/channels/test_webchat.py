@@ -15,7 +15,8 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from bot.server.channels.webchat import MAX_BODY_BYTES, STATIC_DIR, HardenedRestInput, WebChatInput, load_assets
+from bot.server.channels.rest import MAX_BODY_BYTES, HardenedRestInput
+from bot.server.channels.webchat import STATIC_DIR, WebChatInput, load_assets
 
 PREFIX = "/webhooks/webchat"
 FAILING_SENDER = "agent-fails"

@@ -1,5 +1,5 @@
 // The AMO web chat. Each member message is one POST to the channel's webhook
-// (bot/channels/webchat.py), answered with the bot's messages. The conversation (sender
+// (bot/server/channels/webchat.py), answered with the bot's messages. The conversation (sender
 // id, messages, interface language) is kept in localStorage across page reloads.
 "use strict";
 
