@@ -4,12 +4,13 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import List, NamedTuple, Optional
+from typing import Iterator, List, NamedTuple, Optional
 
-from sqlalchemy import and_, create_engine, delete, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import and_, create_engine, delete, func, insert, select, text, update
+from sqlalchemy.engine import Connection, Engine
 
 from actions.members import models
 from bot.shared.identifiers import Identifier
@@ -132,32 +133,32 @@ class MembersRepository:
 
     # verification attempts
 
-    def add_attempt(self, conversation_hash: str, identifier_hash: str, at: datetime, success: bool) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                insert(models.verification_attempts).values(
-                    conversation_hash=conversation_hash,
-                    identifier_hash=identifier_hash,
-                    attempted_at=at,
-                    success=success,
-                )
-            )
+    @contextmanager
+    def attempts_guard(self, subject_hash: str) -> Iterator["AttemptsGuard"]:
+        """One transaction in which the limits are read and the attempt is recorded,
+        serialised with every other one for the same subject (member or identifier):
+        `pg_advisory_xact_lock` on PostgreSQL, `BEGIN IMMEDIATE` (the database's write
+        lock) on SQLite. So concurrent guesses cannot all see "not locked yet"."""
+        with self.engine.connect() as connection:
+            with connection.begin():
+                dialect = connection.dialect.name
+                if dialect == "sqlite":
+                    # pysqlite starts its own transaction only before a write; this one
+                    # takes the write lock before the first read.
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                elif dialect == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(subject_hash)})
+                else:  # pragma: no cover - only SQLite and PostgreSQL are deployed
+                    raise RuntimeError(f"no attempt lock for the {dialect} dialect")
+                yield AttemptsGuard(connection)
 
     def attempts_by_conversation(self, conversation_hash: str, since: datetime) -> List[Attempt]:
-        return self._attempts(models.verification_attempts.c.conversation_hash == conversation_hash, since)
-
-    def attempts_by_identifier(self, identifier_hash: str, since: datetime) -> List[Attempt]:
-        return self._attempts(models.verification_attempts.c.identifier_hash == identifier_hash, since)
-
-    def _attempts(self, condition, since: datetime) -> List[Attempt]:
-        table = models.verification_attempts
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(table.c.attempted_at, table.c.success)
-                .where(and_(condition, table.c.attempted_at >= since))
-                .order_by(table.c.attempted_at)
-            ).all()
-        return [Attempt(at=row.attempted_at, success=bool(row.success)) for row in rows]
+            return AttemptsGuard(connection).attempts_by_conversation(conversation_hash, since)
+
+    def attempts_by_subject(self, subject_hash: str, since: datetime) -> List[Attempt]:
+        with self.engine.connect() as connection:
+            return AttemptsGuard(connection).attempts_by_subject(subject_hash, since)
 
     # pending look-ups
 
@@ -203,3 +204,49 @@ class MembersRepository:
         table = models.pending_lookups
         with self.engine.begin() as connection:
             connection.execute(delete(table).where(table.c.conversation_hash == conversation_hash))
+
+
+def _lock_key(subject_hash: str) -> int:
+    """A signed 64-bit advisory-lock key from a hex hash."""
+    return int.from_bytes(bytes.fromhex(subject_hash)[:8], "big", signed=True)
+
+
+class AttemptsGuard:
+    """Reads and writes of verification attempts on one connection (see `attempts_guard`).
+
+    `identifier_hash` holds the subject: the member's hash when the identifier
+    belongs to a member (so all their identifiers share it), else the identifier's."""
+
+    table = models.verification_attempts
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def attempts_by_conversation(self, conversation_hash: str, since: datetime) -> List[Attempt]:
+        return self._attempts(self.table.c.conversation_hash == conversation_hash, since)
+
+    def attempts_by_subject(self, subject_hash: str, since: datetime) -> List[Attempt]:
+        return self._attempts(self.table.c.identifier_hash == subject_hash, since)
+
+    def count_since(self, since: datetime, conversation_hash: Optional[str] = None, failures_only: bool = False) -> int:
+        query = select(func.count()).select_from(self.table).where(self.table.c.attempted_at > since)
+        if conversation_hash is not None:
+            query = query.where(self.table.c.conversation_hash == conversation_hash)
+        if failures_only:
+            query = query.where(self.table.c.success == False)  # noqa: E712 - SQL, not Python
+        return int(self.connection.execute(query).scalar_one())
+
+    def add_attempt(self, conversation_hash: str, subject_hash: str, at: datetime, success: bool) -> None:
+        self.connection.execute(
+            insert(self.table).values(
+                conversation_hash=conversation_hash, identifier_hash=subject_hash, attempted_at=at, success=success
+            )
+        )
+
+    def _attempts(self, condition, since: datetime) -> List[Attempt]:
+        rows = self.connection.execute(
+            select(self.table.c.attempted_at, self.table.c.success)
+            .where(and_(condition, self.table.c.attempted_at >= since))
+            .order_by(self.table.c.attempted_at)
+        ).all()
+        return [Attempt(at=row.attempted_at, success=bool(row.success)) for row in rows]

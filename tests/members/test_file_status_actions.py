@@ -116,10 +116,10 @@ def test_right_birth_date_then_the_status_in_the_members_language(service) -> No
     assert responses(messages) == [
         "utter_file_status_active",
         "utter_file_status_contributions_up_to_date",
-        "utter_file_status_next_nothing_to_do",
+        "utter_file_status_next_nothing_to_do_debit",  # ZZ100003 is an Achamil member
     ]
     assert messages[0]["rights_open_since"] == "01/06/2025"
-    assert messages[0]["beneficiaries"] == "الزوج ولا الزوجة، جوج ولاد"
+    assert messages[0]["beneficiaries"] == "زوج(ة) واحد(ة)، جوج ولاد"
     assert messages[1]["paid_until"] == "10/2026"
 
 
@@ -142,17 +142,21 @@ def test_rejected_file_gives_the_reason_in_arabic(service) -> None:
     assert messages[0]["rejection_reason"] == "أنت مغطى بالفعل بنظام إجباري آخر للتأمين عن المرض"
 
 
-def test_wrong_birth_date_is_one_neutral_message_and_both_slots_asked_again(service) -> None:
+# A mismatch ends the form: the member is told what to check and restarts with a tap.
+ENDED_ON_MISMATCH = [SlotSet("member_birth_date", None), SlotSet("member_identifier", None), SlotSet("requested_slot", None)]
+
+
+def test_wrong_birth_date_is_one_neutral_message_and_the_form_ends(service) -> None:
     give_identifier("ZZ100003")
     events, messages = give_birth_date("26/01/1990")
-    assert events == [SlotSet("member_birth_date", None), SlotSet("member_identifier", None)]
+    assert events == ENDED_ON_MISMATCH
     assert responses(messages) == ["utter_file_status_mismatch"]
 
 
 def test_unknown_identifier_gets_the_same_message(service) -> None:
     give_identifier("ZZ999999")
     events, messages = give_birth_date("25/01/1990")
-    assert events == [SlotSet("member_birth_date", None), SlotSet("member_identifier", None)]
+    assert events == ENDED_ON_MISMATCH
     assert responses(messages) == ["utter_file_status_mismatch"]
 
 
@@ -183,12 +187,20 @@ def test_third_failure_locks_with_the_wait_in_minutes_and_ends_the_form(service,
     assert messages == []
 
 
-def test_identifier_lock_is_told_in_hours(service) -> None:
-    for n in range(5):
+def test_a_members_delay_across_conversations_is_told_in_minutes(service, clock) -> None:
+    for n in range(3):
         give_identifier("ZZ100003", sender=f"member-{n}")
         events, messages = give_birth_date("26/01/1990", sender=f"member-{n}")
     assert events == [SlotSet("member_birth_date", "locked"), SlotSet("member_identifier", "••••")]
-    assert (messages[0]["response"], messages[0]["hours"]) == ("utter_file_status_locked_hours", 24)
+    assert (messages[0]["response"], messages[0]["minutes"]) == ("utter_file_status_locked_minutes", 1)
+    # The member's own conversation is delayed too, by no more than that.
+    give_identifier("ZZ100003", sender="the-member")
+    events, messages = give_birth_date("25/01/1990", sender="the-member")
+    assert (messages[0]["response"], messages[0]["minutes"]) == ("utter_file_status_locked_minutes", 1)
+    clock.advance(minutes=1)
+    give_identifier("ZZ100003", sender="the-member")
+    events, messages = give_birth_date("25/01/1990", sender="the-member")
+    assert events == [SlotSet("member_birth_date", "verified")]
 
 
 def test_database_down_says_unavailable_and_ends_the_form(monkeypatch) -> None:

@@ -111,19 +111,51 @@ def test_three_failures_lock_the_conversation_for_30_minutes_even_after_a_restar
     assert isinstance(restarted.verify("conv-1", ACTIVE_BORN), Verified)
 
 
-def test_five_failures_on_one_identifier_across_conversations_lock_it_for_a_day(
+def test_failures_across_conversations_delay_the_member_by_a_growing_delay(
     service: FileStatusService, seeded, clock
 ) -> None:
-    for n in range(4):
+    for n in range(2):
         service.remember_identifier(f"conv-{n}", ACTIVE)
         assert service.verify(f"conv-{n}", WRONG) == Mismatch()
-    service.remember_identifier("conv-4", ACTIVE)
-    assert service.verify("conv-4", WRONG) == Locked(clock.now + timedelta(hours=24))
+    service.remember_identifier("conv-2", ACTIVE)
+    assert service.verify("conv-2", WRONG) == Locked(clock.now + timedelta(minutes=1))
+    service.remember_identifier("conv-3", ACTIVE)
+    assert service.verify("conv-3", ACTIVE_BORN) == Locked(clock.now + timedelta(minutes=1))
+    # Another member from a fresh conversation is not delayed.
+    service.remember_identifier("conv-4", Identifier("cin", "ZZ100004"))
+    assert isinstance(service.verify("conv-4", date(1988, 11, 30)), Verified)
+    clock.advance(minutes=1)
+    service.remember_identifier("conv-3", ACTIVE)
+    assert service.verify("conv-3", WRONG) == Locked(clock.now + timedelta(minutes=2))
+    clock.advance(minutes=2)
     service.remember_identifier("conv-5", ACTIVE)
-    assert service.verify("conv-5", ACTIVE_BORN) == Locked(clock.now + timedelta(hours=24))
-    # Another identifier from a fresh conversation is not locked.
-    service.remember_identifier("conv-6", Identifier("cin", "ZZ100004"))
-    assert isinstance(service.verify("conv-6", date(1988, 11, 30)), Verified)
+    assert isinstance(service.verify("conv-5", ACTIVE_BORN), Verified)
+
+
+def test_the_cin_and_the_immatriculation_of_one_member_share_one_count(
+    service: FileStatusService, seeded, clock
+) -> None:
+    by_number = Identifier("immatriculation", "999900003")
+    service.remember_identifier("conv-1", ACTIVE)
+    assert service.verify("conv-1", WRONG) == Mismatch()
+    service.remember_identifier("conv-2", by_number)
+    assert service.verify("conv-2", WRONG) == Mismatch()
+    # The third failure, whichever identifier, starts the delay for both.
+    service.remember_identifier("conv-3", ACTIVE)
+    assert service.verify("conv-3", WRONG) == Locked(clock.now + timedelta(minutes=1))
+    service.remember_identifier("conv-4", by_number)
+    assert service.verify("conv-4", ACTIVE_BORN) == Locked(clock.now + timedelta(minutes=1))
+
+
+def test_an_unknown_identifier_is_counted_on_itself(service: FileStatusService, seeded, clock) -> None:
+    unknown = Identifier("cin", "ZZ999999")
+    for n in range(3):
+        service.remember_identifier(f"conv-{n}", unknown)
+        service.verify(f"conv-{n}", WRONG)
+    service.remember_identifier("conv-9", unknown)
+    assert service.verify("conv-9", WRONG) == Locked(clock.now + timedelta(minutes=1))
+    service.remember_identifier("conv-10", ACTIVE)
+    assert isinstance(service.verify("conv-10", ACTIVE_BORN), Verified)
 
 
 def test_pending_identifier_expires_after_15_minutes(service: FileStatusService, seeded, clock) -> None:

@@ -5,10 +5,12 @@ import pytest
 
 from actions.members.status import Beneficiary, CorruptRecord, Member, file_status
 from actions.members.verification import (
+    MAX_DELAY,
     PER_CONVERSATION,
-    PER_IDENTIFIER,
     Attempt,
     Limit,
+    delay_after,
+    delayed_until,
     identity_matches,
     locked_until,
 )
@@ -50,11 +52,35 @@ def test_conversation_lock(attempts, now, end) -> None:
     assert locked_until(attempts, PER_CONVERSATION, T0 + timedelta(minutes=now)) == expected
 
 
-def test_identifier_lock_is_five_failures_in_a_day_for_a_day() -> None:
-    attempts = minutes(0, 60, 120, 180)
-    assert locked_until(attempts, PER_IDENTIFIER, T0 + timedelta(hours=4)) is None
-    attempts += minutes(600)
-    assert locked_until(attempts, PER_IDENTIFIER, T0 + timedelta(hours=11)) == T0 + timedelta(minutes=600, hours=24)
+def test_member_delay_grows_1_2_4_minutes_and_stops_at_the_documented_cap() -> None:
+    assert [delay_after(n) for n in range(1, 11)] == [timedelta(minutes=m) for m in (0, 0, 1, 2, 4, 8, 16, 32, 60, 60)]
+    assert MAX_DELAY == timedelta(minutes=60)
+    assert max(delay_after(n) for n in range(1, 1000)) == MAX_DELAY
+
+
+def test_member_delay_runs_from_the_last_failure() -> None:
+    assert delayed_until(minutes(0, 1), T0 + timedelta(minutes=1)) is None  # two free failures
+    assert delayed_until(minutes(0, 1, 2), T0 + timedelta(minutes=2)) == T0 + timedelta(minutes=3)
+    assert delayed_until(minutes(0, 1, 2), T0 + timedelta(minutes=3)) is None
+    assert delayed_until(minutes(0, 1, 2, 3, 5), T0 + timedelta(minutes=5)) == T0 + timedelta(minutes=9)
+
+
+def test_a_success_or_24_hours_clear_the_member_delay() -> None:
+    failures = minutes(0, 1, 2, 3, 5, 9, 17, 33)
+    assert delayed_until(failures, T0 + timedelta(minutes=33)) == T0 + timedelta(minutes=33 + 32)
+    assert delayed_until(failures + minutes(70, success=True), T0 + timedelta(minutes=70)) is None
+    # A day later the old failures no longer count: the next one is free.
+    later = T0 + timedelta(hours=25)
+    assert delayed_until(failures + [Attempt(later, False)], later) is None
+
+
+def test_any_number_of_failures_delays_by_at_most_the_cap() -> None:
+    """However many failures a stranger causes, the member waits at most MAX_DELAY after the last."""
+    failures = minutes(*range(0, 500))
+    last = failures[-1].at
+    end = delayed_until(failures, last)
+    assert end is not None and end - last <= MAX_DELAY
+    assert delayed_until(failures, last + MAX_DELAY) is None
 
 
 def test_attempts_are_sorted_before_counting() -> None:
@@ -65,7 +91,7 @@ def test_attempts_are_sorted_before_counting() -> None:
 
 def member(**changes) -> Member:
     fields = dict(
-        immatriculation="999900003", cin="ZZ100003", birth_date=date(1990, 1, 25), category="achamil",
+        immatriculation="999900003", cin="ZZ100003", birth_date=date(1990, 1, 25), category="trader",
         registration_status="active", status_date=date(2025, 5, 20), rights_open_since=date(2025, 6, 1),
         contributions_paid_until=date(2026, 10, 1),
     )
