@@ -29,7 +29,9 @@ from actions.members.service import (
     Verified,
     default_service,
 )
-from actions.members.status import FileStatus
+from actions.members.status import CHANNEL_EMPLOYER, CHANNEL_STATE, LATE, FileStatus
+
+REQUESTED_SLOT = "requested_slot"
 
 # Up to this wait a lock is told in minutes, beyond it in hours.
 LOCK_MINUTES_MAX = 90
@@ -108,10 +110,13 @@ class ValidateFileStatusForm(FormValidationAction):
         if isinstance(outcome, Locked):
             _utter_locked(dispatcher, outcome.until, service.clock())
             return _finish(LOCKED)
-        # A mismatch says nothing of which part was wrong; both are asked again.
-        dispatcher.utter_message(
-            response="utter_file_status_mismatch" if isinstance(outcome, Mismatch) else "utter_file_status_start_again"
-        )
+        if isinstance(outcome, Mismatch):
+            # Says nothing of which part was wrong, says what to check (or 3939) and ends
+            # the form: the member restarts with the message's button, never unasked.
+            dispatcher.utter_message(response="utter_file_status_mismatch")
+            return {IDENTIFIER_SLOT: None, BIRTH_DATE_SLOT: None, REQUESTED_SLOT: None}
+        # The identifier given earlier expired: both are asked again.
+        dispatcher.utter_message(response="utter_file_status_start_again")
         return {IDENTIFIER_SLOT: None, BIRTH_DATE_SLOT: None}
 
 
@@ -161,8 +166,11 @@ def _month(value: Optional[date]) -> str:
 
 
 def _utter_status(dispatcher: CollectingDispatcher, status: FileStatus, language: str) -> None:
+    state = status.state
+    if state == "suspended" and status.channel == CHANNEL_STATE:
+        state = "suspended_tadamon"  # nothing to pay: not "for unpaid contributions"
     dispatcher.utter_message(
-        response=f"utter_file_status_{status.state}",
+        response=f"utter_file_status_{state}",
         status_date=_day(status.state_date),
         missing_documents=labels.documents(status.missing_documents, language),
         rights_open_since=_day(status.rights_open_since),
@@ -170,8 +178,10 @@ def _utter_status(dispatcher: CollectingDispatcher, status: FileStatus, language
         paid_until=_month(status.contributions_paid_until),
         rejection_reason=labels.rejection_reason(status.rejection_reason, language) if status.rejection_reason else "",
     )
-    if status.state == "active" and status.contributions_up_to_date is not None:
-        standing = "up_to_date" if status.contributions_up_to_date else "late"
+    if status.state == "active" and status.contributions_standing is not None:
+        standing = status.contributions_standing
+        if standing == LATE and status.channel == CHANNEL_EMPLOYER:
+            standing = "late_employer"  # the employer declares and pays, not the member
         dispatcher.utter_message(
             response=f"utter_file_status_contributions_{standing}", paid_until=_month(status.contributions_paid_until)
         )

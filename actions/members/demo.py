@@ -1,4 +1,6 @@
-"""Synthetic demo members, one per registration status (and with/without beneficiaries).
+"""Synthetic demo members: one per registration status, and one per way of paying
+(CNSS directly, DGI with the CPU, with the auto-entrepreneur's tax, Achamil direct
+debit, employer, nothing for Tadamon), up to date and late.
 
 Every identity is obviously fake: CINs start with "ZZ", immatriculation numbers
 with 9999. `python -m actions.members.demo` creates the schema in the database of
@@ -17,6 +19,12 @@ from actions.members.status import Beneficiary, Member
 def _month_start(today: date, months_back: int) -> date:
     index = today.year * 12 + today.month - 1 - months_back
     return date(index // 12, index % 12 + 1, 1)
+
+
+def _last_quarter_end(today: date, quarters_back: int) -> date:
+    """The first day of the last month of the quarter that ended `quarters_back` quarters
+    before the last one (0: the last quarter that ended)."""
+    return _month_start(today, (today.month - 1) % 3 + 1 + 3 * quarters_back)
 
 
 def demo_members(today: date) -> Tuple[Member, ...]:
@@ -53,10 +61,55 @@ def demo_members(today: date) -> Tuple[Member, ...]:
             "999900006", "ZZ100006", date(1992, 9, 15), "farmer", "rejected", date(2026, 6, 30),
             rejection_reason="already_insured",
         ),
+        # A CPU payer late by any rule (nothing paid for the last two years): the DGI, not the TNS link.
         Member(
             "999900007", "ZZ100007", date(1969, 12, 24), "cpu", "active", date(2023, 1, 10),
-            rights_open_since=date(2023, 4, 1), contributions_paid_until=_month_start(today, 4),
+            rights_open_since=date(2023, 4, 1), contributions_paid_until=_month_start(today, today.month + 12),
             beneficiaries=(Beneficiary("disabled_child", date(1998, 8, 8), "active"),),
+        ),
+        # Salaried, up to date: the employer declares and pays.
+        Member(
+            "999900008", "ZZ100008", date(1983, 4, 17), "salaried", "active", date(2019, 9, 2),
+            rights_open_since=date(2019, 11, 1), contributions_paid_until=paid_last_month,
+            beneficiaries=(Beneficiary("spouse", date(1985, 1, 30), "active"), Beneficiary("child", date(2012, 5, 6), "active")),
+        ),
+        # AMO Tadamon: nothing to pay.
+        Member(
+            "999900009", "ZZ100009", date(1971, 10, 2), "tadamon", "active", date(2022, 12, 1),
+            rights_open_since=date(2022, 12, 1),
+            beneficiaries=(Beneficiary("child", date(2010, 3, 3), "active"), Beneficiary("child", date(2014, 7, 21), "active")),
+        ),
+        # Auto-entrepreneur paid up to the last quarter that ended: up to date mid-quarter.
+        Member(
+            "999900010", "ZZ100010", date(1994, 6, 9), "auto_entrepreneur", "active", date(2022, 2, 14),
+            rights_open_since=date(2022, 3, 1), contributions_paid_until=_last_quarter_end(today, 0),
+        ),
+        # Achamil, two months unpaid: check the direct-debit account.
+        Member(
+            "999900011", "ZZ100011", date(1987, 2, 28), "achamil", "active", date(2024, 3, 4),
+            rights_open_since=date(2024, 6, 1), contributions_paid_until=_month_start(today, 3),
+        ),
+        # A trader paying the CNSS directly, two months unpaid: the TNS payment link.
+        Member(
+            "999900012", "ZZ100012", date(1980, 8, 19), "trader", "active", date(2022, 1, 5),
+            rights_open_since=date(2022, 2, 1), contributions_paid_until=_month_start(today, 3),
+        ),
+        # Salaried, the employer's declarations two months behind: see the employer.
+        Member(
+            "999900013", "ZZ100013", date(1976, 1, 5), "salaried", "active", date(2015, 6, 15),
+            rights_open_since=date(2015, 8, 1), contributions_paid_until=_month_start(today, 3),
+        ),
+        # Auto-entrepreneur paid up to the quarter before the last one: late if they pay by
+        # quarter, up to date if by year; the file does not say (from April to December;
+        # from January to March both rules agree that it is late).
+        Member(
+            "999900014", "ZZ100014", date(1999, 12, 12), "auto_entrepreneur", "active", date(2023, 5, 2),
+            rights_open_since=date(2023, 6, 1), contributions_paid_until=_last_quarter_end(today, 1),
+        ),
+        # A CPU payer paid up to the last quarter that ended: nothing to do, the DGI collects.
+        Member(
+            "999900015", "ZZ100015", date(1982, 3, 3), "cpu", "active", date(2022, 1, 3),
+            rights_open_since=date(2022, 1, 1), contributions_paid_until=_last_quarter_end(today, 0),
         ),
     )
 

@@ -1,11 +1,24 @@
-"""What a member's file says, as the member is told it (pure, no Rasa import)."""
+"""What a member's file says, as the member is told it (pure, no Rasa import).
+
+How a member pays decides both what "up to date" means and what to do next
+(knowledge/amo-facts.md sections 2, 6.2, 6.4 and 10):
+- TNS who pay the CNSS directly (traders, artisans, liberal professions, farmers):
+  monthly, through the CNSS TNS payment link or at proximity points;
+- CPU payers: the AMO part (droit complémentaire) goes to the DGI with the CPU,
+  auto-entrepreneurs pay it with their tax; both quarterly or yearly;
+- AMO Achamil: monthly, by direct debit from the account given at registration;
+- salaried workers: through their employer's declaration;
+- AMO Tadamon: nothing, the State pays.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Dict, Optional, Tuple
 
-CATEGORIES = ("trader", "artisan", "auto_entrepreneur", "cpu", "liberal", "farmer", "achamil", "salaried")
+CATEGORIES = (
+    "trader", "artisan", "auto_entrepreneur", "cpu", "liberal", "farmer", "achamil", "salaried", "tadamon",
+)
 REGISTRATION_STATUSES = ("pending_validation", "incomplete", "active", "suspended", "rejected")
 BENEFICIARY_TYPES = ("spouse", "child", "student_child", "disabled_child")
 BENEFICIARY_STATUSES = ("active", "pending")
@@ -15,6 +28,61 @@ DOCUMENT_CODES = (
     "form_321_1_06", "form_328_1_01", "signature",
 )
 REJECTION_REASONS = ("already_insured", "rsu_conditions_not_met")
+PERIODS = ("monthly", "quarterly", "yearly")
+
+# Who the member pays, by category.
+CHANNEL_CNSS = "cnss"  # the TNS payment link or proximity points
+CHANNEL_DGI = "dgi"  # with the CPU
+CHANNEL_TAX = "tax"  # with the auto-entrepreneur's tax
+CHANNEL_DEBIT = "debit"  # Achamil direct debit
+CHANNEL_EMPLOYER = "employer"
+CHANNEL_STATE = "state"  # Tadamon: nothing to pay
+CHANNELS = {
+    "trader": CHANNEL_CNSS,
+    "artisan": CHANNEL_CNSS,
+    "liberal": CHANNEL_CNSS,
+    "farmer": CHANNEL_CNSS,
+    "cpu": CHANNEL_DGI,
+    "auto_entrepreneur": CHANNEL_TAX,
+    "achamil": CHANNEL_DEBIT,
+    "salaried": CHANNEL_EMPLOYER,
+    "tadamon": CHANNEL_STATE,
+}
+# The periods a channel allows; the member's own choice, when recorded, narrows it.
+CHANNEL_PERIODS = {
+    CHANNEL_CNSS: ("monthly",),
+    CHANNEL_DGI: ("quarterly", "yearly"),
+    CHANNEL_TAX: ("quarterly", "yearly"),
+    CHANNEL_DEBIT: ("monthly",),
+    CHANNEL_EMPLOYER: ("monthly",),
+    CHANNEL_STATE: (),
+}
+
+# Contribution standings.
+UP_TO_DATE = "up_to_date"
+LATE = "late"
+# Paid up to the last year but not the last quarter: late only for a quarterly payer,
+# and the file does not say which the member chose.
+DEPENDS_ON_PERIOD = "depends_on_period"
+
+# The next step for a member who must pay (late, or suspended), and for one who has
+# nothing more to do, by channel (responses utter_file_status_next_<step>).
+PAY_STEP = {
+    CHANNEL_CNSS: "pay_contributions",
+    CHANNEL_DGI: "pay_with_cpu",
+    CHANNEL_TAX: "pay_with_tax",
+    CHANNEL_DEBIT: "check_direct_debit",
+    CHANNEL_EMPLOYER: "ask_employer",
+    CHANNEL_STATE: "contact_cnss",  # Tadamon owes nothing: a suspension is the CNSS's to explain
+}
+NOTHING_STEP = {
+    CHANNEL_CNSS: "nothing_to_do",
+    CHANNEL_DGI: "nothing_to_do_cpu",
+    CHANNEL_TAX: "nothing_to_do_tax",
+    CHANNEL_DEBIT: "nothing_to_do_debit",
+    CHANNEL_EMPLOYER: "nothing_to_do_employer",
+    CHANNEL_STATE: "nothing_to_do_tadamon",
+}
 
 
 class CorruptRecord(ValueError):
@@ -41,6 +109,9 @@ class Member:
     contributions_paid_until: Optional[date] = None
     rejection_reason: Optional[str] = None
     beneficiaries: Tuple[Beneficiary, ...] = field(default=())
+    # "quarterly" or "yearly" when a CPU payer or auto-entrepreneur's choice is known;
+    # None: the category's rule (CHANNEL_PERIODS).
+    payment_period: Optional[str] = None
 
     def __post_init__(self) -> None:
         checks = {
@@ -51,12 +122,22 @@ class Member:
         for name, (value, allowed) in checks.items():
             if value not in allowed:
                 raise CorruptRecord(f"unknown {name} {value!r}")
+        if self.payment_period is not None and self.payment_period not in CHANNEL_PERIODS[self.channel]:
+            raise CorruptRecord(f"payment period {self.payment_period!r} for a {self.category} member")
         for code in self.missing_documents:
             if code not in DOCUMENT_CODES:
                 raise CorruptRecord(f"unknown document code {code!r}")
         for beneficiary in self.beneficiaries:
             if beneficiary.type not in BENEFICIARY_TYPES or beneficiary.status not in BENEFICIARY_STATUSES:
                 raise CorruptRecord(f"unknown beneficiary {beneficiary.type!r}/{beneficiary.status!r}")
+
+    @property
+    def channel(self) -> str:
+        return CHANNELS[self.category]
+
+    @property
+    def periods(self) -> Tuple[str, ...]:
+        return (self.payment_period,) if self.payment_period else CHANNEL_PERIODS[self.channel]
 
 
 @dataclass(frozen=True)
@@ -67,9 +148,15 @@ class FileStatus:
     rights_open_since: Optional[date]
     beneficiaries: Dict[str, int]  # declared beneficiaries by type; no names
     contributions_paid_until: Optional[date]
-    contributions_up_to_date: Optional[bool]  # None: nothing due yet or not known
+    contributions_standing: Optional[str]  # UP_TO_DATE, LATE, DEPENDS_ON_PERIOD; None: nothing due or not known
     rejection_reason: Optional[str]
     next_step: str
+    channel: str = CHANNEL_CNSS
+
+    @property
+    def contributions_up_to_date(self) -> Optional[bool]:
+        """True, False, or None when nothing is due, nothing is known or it depends."""
+        return {UP_TO_DATE: True, LATE: False}.get(self.contributions_standing)
 
 
 def file_status(member: Member, today: date) -> FileStatus:
@@ -77,7 +164,7 @@ def file_status(member: Member, today: date) -> FileStatus:
     counts: Dict[str, int] = {}
     for beneficiary in member.beneficiaries:
         counts[beneficiary.type] = counts.get(beneficiary.type, 0) + 1
-    up_to_date = _contributions_up_to_date(member.contributions_paid_until, today)
+    standing = contributions_standing(member.contributions_paid_until, member.periods, today)
     return FileStatus(
         state=member.registration_status,
         state_date=member.status_date,
@@ -85,26 +172,56 @@ def file_status(member: Member, today: date) -> FileStatus:
         rights_open_since=member.rights_open_since if member.registration_status == "active" else None,
         beneficiaries=counts,
         contributions_paid_until=member.contributions_paid_until,
-        contributions_up_to_date=up_to_date,
+        contributions_standing=standing,
         rejection_reason=member.rejection_reason if member.registration_status == "rejected" else None,
-        next_step=_next_step(member.registration_status, up_to_date),
+        next_step=next_step(member.registration_status, member.channel, standing),
+        channel=member.channel,
     )
 
 
-def _contributions_up_to_date(paid_until: Optional[date], today: date) -> Optional[bool]:
-    """Paid at least up to last month: the current month may still be paid."""
-    if paid_until is None:
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def last_due_month(period: str, today: date) -> int:
+    """The month (as year*12 + month-1) up to which a payer by `period` must have paid.
+
+    A period is due once it is over; the period under way may still be paid (the facts
+    give no deadline inside a period, §6.4 and Gap 3). Monthly: last month; quarterly:
+    the last month of the last quarter that ended; yearly: December of last year.
+    """
+    current = _month_index(today)
+    if period == "monthly":
+        return current - 1
+    if period == "quarterly":
+        return current - (today.month - 1) % 3 - 1
+    if period == "yearly":
+        return current - (today.month - 1) - 1
+    raise ValueError(period)
+
+
+def contributions_standing(paid_until: Optional[date], periods: Tuple[str, ...], today: date) -> Optional[str]:
+    """UP_TO_DATE when paid for every period that ended under the strictest allowed rule,
+    LATE when not even under the most lenient one, DEPENDS_ON_PERIOD in between."""
+    if paid_until is None or not periods:
         return None
-    last_month = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
-    return paid_until >= last_month
+    paid = _month_index(paid_until)
+    due = [last_due_month(period, today) for period in periods]
+    if paid >= max(due):
+        return UP_TO_DATE
+    if paid < min(due):
+        return LATE
+    return DEPENDS_ON_PERIOD
 
 
-def _next_step(state: str, contributions_up_to_date: Optional[bool]) -> str:
+def next_step(state: str, channel: str, standing: Optional[str]) -> str:
     if state == "active":
-        return "pay_contributions" if contributions_up_to_date is False else "nothing_to_do"
+        # DEPENDS_ON_PERIOD: where and how to pay, which is the same for either period.
+        return PAY_STEP[channel] if standing in (LATE, DEPENDS_ON_PERIOD) else NOTHING_STEP[channel]
+    if state == "suspended":
+        return PAY_STEP[channel]
     return {
         "pending_validation": "wait_for_validation",
         "incomplete": "send_missing_documents",
-        "suspended": "pay_contributions",
         "rejected": "contact_cnss",
     }[state]
