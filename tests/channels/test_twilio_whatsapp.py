@@ -9,21 +9,27 @@ import aiohttp
 import pytest
 from twilio.request_validator import RequestValidator
 
+from bot.server.channels.busy import BUSY_TEXTS
+from bot.server.channels.dedup import MessageIdStore
 from bot.server.channels.outgoing import OptionMemory, RetryPolicy
 from bot.server.channels.twilio_whatsapp import TwilioWhatsAppInput, TwilioWhatsAppOutput, user_text
+from bot.server.channels.webhook import TurnPolicy
 from tests.channels import FakeProvider, RecordingAgent, run_async, serve
 
 AUTH_TOKEN = "twilio-auth-token"
 ACCOUNT_SID = "AC00000000000000000000000000000000"
 BOT_NUMBER = "+14155238886"
 MEMBER = "whatsapp:+212600000001"  # made up
+CONVERSATION = "tw:+212600000001"  # the conversation id carries the channel
 PUBLIC_URL = "https://amo.example.org/webhooks/twilio_whatsapp/webhook"
 
 
 def make_channel(api_url: str = "http://127.0.0.1:9", webhook_url: Optional[str] = PUBLIC_URL,
-                 auth_token: Optional[str] = AUTH_TOKEN) -> TwilioWhatsAppInput:
+                 auth_token: Optional[str] = AUTH_TOKEN, message_ids: Optional[MessageIdStore] = None,
+                 attempts: int = 3) -> TwilioWhatsAppInput:
     return TwilioWhatsAppInput(ACCOUNT_SID, auth_token, BOT_NUMBER, webhook_url=webhook_url, api_url=api_url,
-                               retry=RetryPolicy(base_delay=0))
+                               retry=RetryPolicy(base_delay=0), message_ids=message_ids,
+                               policy=TurnPolicy(retry_delay=0, attempts=attempts))
 
 
 def twilio_form(body: str = "", **extra: str) -> Dict[str, str]:
@@ -56,7 +62,8 @@ async def test_signed_request_reaches_the_agent():
     assert await post(make_channel(), agent, form, signature(form)) == 200
 
     [received] = agent.messages
-    assert (received.text, received.sender_id, received.input_channel) == (form["Body"], MEMBER, "twilio_whatsapp")
+    assert (received.text, received.sender_id, received.input_channel) == (form["Body"], CONVERSATION,
+                                                                            "twilio_whatsapp")
     assert received.metadata == {"channel": "twilio_whatsapp"}
 
 
@@ -155,6 +162,57 @@ async def test_buttons_are_sent_as_numbered_text_and_answered_by_number():
         "From": f"whatsapp:{BOT_NUMBER}",
         "Body": "Bonjour ! Que voulez-vous savoir ?\n\n1. Suis-je concerné ?\n2. Comment m'inscrire ?",
     }
+
+
+@run_async
+async def test_a_replayed_message_sid_runs_one_turn(tmp_path):
+    agent = RecordingAgent()
+    form = twilio_form("salam", MessageSid="SMreplayed")
+    channel = make_channel(message_ids=MessageIdStore.from_url(f"sqlite:///{tmp_path}/ids.db"))
+
+    statuses = [await post(channel, agent, form, signature(form)) for _ in range(3)]
+
+    assert statuses == [200, 200, 200]
+    assert agent.texts == ["salam"]
+
+
+@run_async
+async def test_a_failed_turn_gets_the_busy_answer_and_the_retry_is_answered(tmp_path):
+    class Outage(RecordingAgent):
+        down = True
+
+        async def handle_message(self, message):
+            if self.down:
+                raise ConnectionError("lock store down")
+            await super().handle_message(message)
+
+    agent = Outage(replies=[{"text": "مرحبا"}])
+    form = twilio_form("سلام، بغيت نعرف واش معني", MessageSid="SMlost")
+    async with FakeProvider().running() as twilio:
+        channel = make_channel(api_url=twilio.url, message_ids=MessageIdStore.from_url(f"sqlite:///{tmp_path}/i.db"),
+                               attempts=2)
+        assert await post(channel, agent, form, signature(form)) == 200
+        agent.down = False
+        assert await post(channel, agent, form, signature(form)) == 200  # Twilio's or the member's retry
+        assert await post(channel, agent, form, signature(form)) == 200  # dropped: done
+
+    assert [sent["Body"] for sent in twilio.sent] == [BUSY_TEXTS["dar"], "مرحبا"]
+
+
+@run_async
+async def test_an_unsigned_large_body_is_refused_before_it_is_read():
+    agent = RecordingAgent()
+    channel = make_channel()
+
+    async def chunks():  # no Content-Length: the bound holds while streaming
+        for _ in range(160):
+            yield b"Body=" + b"x" * 65536
+
+    async with serve(channel, agent) as url:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{url}/webhook", data=chunks()) as response:
+                assert response.status == 413
+    assert agent.messages == []
 
 
 @run_async

@@ -16,9 +16,11 @@ from typing import Any, Dict, List, Optional, Tuple
 import aiohttp
 import pytest
 
-from bot.server.channels.dedup import MessageIdStore
+from bot.server.channels.busy import BUSY_TEXTS
+from bot.server.channels.dedup import MessageIdStore, SQLOptionMemory, channel_engine
 from bot.server.channels.outgoing import OptionMemory, RetryPolicy
-from bot.server.channels.whatsapp import WhatsAppInput, WhatsAppOutput, incoming_messages, MalformedPayload
+from bot.server.channels.webhook import TurnPolicy
+from bot.server.channels.whatsapp import WhatsAppInput, WhatsAppOutput, incoming_messages
 from tests.channels import FakeProvider, RecordingAgent, run_async, serve
 
 SECRET = "app-secret-for-tests"
@@ -27,8 +29,13 @@ MEMBER = "212600000001"  # a made-up wa_id
 ARABIC_QUESTION = "كيفاش نسجل مراتي فـ AMO؟"
 
 
+CONVERSATION = f"wa:{MEMBER}"  # the conversation id carries the channel
+FAST = TurnPolicy(retry_delay=0)
+
+
 def make_channel(
-    tmp_path, graph_url: str = "http://127.0.0.1:9", app_secret: Optional[str] = SECRET
+    tmp_path, graph_url: str = "http://127.0.0.1:9", app_secret: Optional[str] = SECRET,
+    policy: TurnPolicy = FAST, option_memory: Optional[OptionMemory] = None,
 ) -> WhatsAppInput:
     return WhatsAppInput(
         verify_token=VERIFY_TOKEN,
@@ -38,6 +45,8 @@ def make_channel(
         message_ids=MessageIdStore.from_url(f"sqlite:///{tmp_path}/channels.db"),
         graph_url=graph_url,
         retry=RetryPolicy(base_delay=0),
+        option_memory=option_memory,
+        policy=policy,
     )
 
 
@@ -120,10 +129,10 @@ async def test_signed_arabic_text_reaches_the_agent(tmp_path):
     assert await deliver(make_channel(tmp_path), agent, payload) == [200]
 
     [received] = agent.messages
-    assert (received.text, received.sender_id) == (ARABIC_QUESTION, MEMBER)
+    assert (received.text, received.sender_id) == (ARABIC_QUESTION, CONVERSATION)
     assert (received.input_channel, received.metadata) == ("whatsapp", {"channel": "whatsapp"})
     assert received.message_id == "wamid.text1"
-    assert isinstance(received.output_channel, WhatsAppOutput)
+    assert isinstance(received.output_channel.output, WhatsAppOutput)  # held until the turn succeeded
 
 
 @pytest.mark.parametrize(
@@ -177,8 +186,7 @@ async def test_without_app_secret_every_post_is_rejected(tmp_path, caplog):
         b"[]",
         b'{"entry": "x"}',
         b'{"object": "whatsapp_business_account"}',
-        json.dumps({"entry": [{"changes": [{"value": {"messages": [{"type": "text", "id": "w"}]}}]}]}).encode(),
-        json.dumps(notification(message("text", {"body": 42}))).encode(),
+        json.dumps({"entry": [{"changes": [{"value": {"messages": "not a list"}}]}]}).encode(),
         b"[" * 100_000,
     ],
 )
@@ -283,21 +291,195 @@ async def test_messages_of_one_notification_are_handled_in_order(tmp_path):
 
 
 @run_async
-async def test_a_failing_turn_does_not_stop_the_next_or_leak_content(tmp_path, caplog):
-    class FailingOnce(RecordingAgent):
-        async def handle_message(self, message):
-            await super().handle_message(message)
-            if len(self.messages) == 1:
-                raise RuntimeError(f"boom for {message.sender_id}: {message.text}")
-
-    agent = FailingOnce()
-    payload = notification(text_message("première", "wamid.a"), text_message("deuxième", "wamid.b"))
+async def test_malformed_messages_are_skipped_one_by_one(tmp_path, caplog):
+    agent = RecordingAgent()
+    without_sender = {"id": "wamid.x", "type": "text", "text": {"body": "salam"}}
+    payload = notification(text_message("première", "wamid.a"), without_sender,
+                           message("text", {"body": 42}, "wamid.y"), text_message("deuxième", "wamid.b"))
 
     assert await deliver(make_channel(tmp_path), agent, payload) == [200]
 
     assert agent.texts == ["première", "deuxième"]
-    assert "turn failed: RuntimeError" in caplog.text
+    assert caplog.text.count("Skipped a malformed WhatsApp message") == 2
+
+
+@run_async
+async def test_a_failing_turn_is_retried_its_answers_sent_once_and_nothing_leaks(tmp_path, caplog):
+    class FailingOnce(RecordingAgent):
+        async def handle_message(self, message):
+            await super().handle_message(message)  # the answer is held, then dropped
+            if len(self.messages) == 1:
+                raise RuntimeError(f"boom for {message.sender_id}: {message.text}")
+
+    agent = FailingOnce(replies=[{"text": "réponse"}])
+    payload = notification(text_message("première", "wamid.a"), text_message("deuxième", "wamid.b"))
+
+    async with FakeProvider().running() as graph:
+        assert await deliver(make_channel(tmp_path, graph_url=graph.url), agent, payload) == [200]
+
+    assert agent.texts == ["première", "première", "deuxième"]
+    assert [sent["text"]["body"] for sent in graph.sent] == ["réponse", "réponse"]  # one per message
+    assert "turn failed (attempt 1/3): RuntimeError" in caplog.text
     assert "première" not in caplog.text and MEMBER not in caplog.text
+
+
+class Outage(RecordingAgent):
+    """An agent whose turns fail while `down` (the tracker store or lock store is out)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.down = True
+
+    async def handle_message(self, message):
+        if self.down:
+            self.messages.append(message)
+            raise ConnectionError("database down")
+        await super().handle_message(message)
+
+
+@run_async
+async def test_a_turn_that_keeps_failing_gets_the_busy_answer_and_runs_again_on_redelivery(tmp_path, caplog):
+    """At least once: the id is released after the failure, so Meta's redelivery is
+    answered; once done, further redeliveries are dropped."""
+    agent = Outage(replies=[{"text": "Bonjour ! Que voulez-vous savoir ?"}])
+    payload = notification(text_message("bonjour, je veux m'inscrire", "wamid.lost"))
+
+    async with FakeProvider().running() as graph:
+        channel = make_channel(tmp_path, graph_url=graph.url)
+        assert await deliver(channel, agent, payload) == [200]
+        assert [sent["text"]["body"] for sent in graph.sent] == [BUSY_TEXTS["fr"]]
+        assert len(agent.messages) == 3  # three attempts
+        assert channel.message_ids.status("wamid.lost") is None  # released
+
+        agent.down = False
+        assert await deliver(channel, agent, payload, payload) == [200, 200]
+
+    assert [sent["text"]["body"] for sent in graph.sent] == [BUSY_TEXTS["fr"], "Bonjour ! Que voulez-vous savoir ?"]
+    assert channel.message_ids.status("wamid.lost") == "done"
+    assert "turn failed (attempt 3/3): ConnectionError" in caplog.text
+
+
+@pytest.mark.parametrize("text, language", [("واش خاصني نخلص؟", "dar"), ("هل يجب أن أدفع؟", "ar"),
+                                            ("wach khassni n5elles?", "dar"), ("Dois-je payer ?", "fr")])
+@run_async
+async def test_the_busy_answer_is_in_the_members_language(tmp_path, text, language):
+    async with FakeProvider().running() as graph:
+        await deliver(make_channel(tmp_path, graph_url=graph.url, policy=TurnPolicy(attempts=1)), Outage(),
+                      notification(text_message(text, "wamid.busy")))
+
+    assert [sent["text"]["body"] for sent in graph.sent] == [BUSY_TEXTS[language]]
+
+
+@run_async
+async def test_concurrent_turns_are_bounded_and_all_run(tmp_path):
+    class Slow(RecordingAgent):
+        async def handle_message(self, message):
+            await asyncio.sleep(0.01)
+            await super().handle_message(message)
+
+    agent = Slow()
+    messages = [dict(text_message(f"m{n}", f"wamid.{n}"), **{"from": f"2126000{n:05d}"}) for n in range(200)]
+    channel = make_channel(tmp_path, policy=TurnPolicy(workers=4, retry_delay=0))
+
+    assert await deliver(channel, agent, notification(*messages)) == [200]
+
+    assert sorted(agent.texts) == sorted(f"m{n}" for n in range(200))
+    assert channel.turns.peak == 4
+
+
+@run_async
+async def test_a_full_queue_refuses_the_delivery_so_that_meta_redelivers(tmp_path):
+    release = asyncio.Event()
+
+    class Stuck(RecordingAgent):
+        async def handle_message(self, message):
+            await release.wait()
+            await super().handle_message(message)
+
+    def delivery(first: int) -> bytes:
+        return json.dumps(notification(*[dict(text_message(f"m{n}", f"wamid.{n}"), **{"from": f"21260000{n:04d}"})
+                                         for n in range(first, first + 5)])).encode()
+
+    agent = Stuck()
+    channel = make_channel(tmp_path, policy=TurnPolicy(workers=1, max_waiting=2, retry_delay=0))
+
+    async with serve(channel, agent) as url:
+        assert await post(url, delivery(0), signed(delivery(0))) == 200  # queued whole
+        assert await post(url, delivery(5), signed(delivery(5))) == 503  # 4 already wait
+        release.set()
+        await channel.turns.drain()
+        assert await post(url, delivery(5), signed(delivery(5))) == 200  # Meta's redelivery
+        await channel.turns.drain()
+
+    assert sorted(agent.texts) == sorted(f"m{n}" for n in range(10))  # each once
+
+
+@run_async
+async def test_a_graceful_stop_runs_what_was_waiting(tmp_path):
+    class Slow(RecordingAgent):
+        async def handle_message(self, message):
+            await asyncio.sleep(0.05)
+            await super().handle_message(message)
+
+    agent = Slow()
+    channel = make_channel(tmp_path, policy=TurnPolicy(workers=1, retry_delay=0))
+    body = json.dumps(notification(*[text_message(f"m{n}", f"wamid.{n}") for n in range(6)])).encode()
+
+    async with serve(channel, agent) as url:
+        assert await post(url, body, signed(body)) == 200
+        assert channel.turns.waiting > 0  # the server stops with turns waiting
+
+    assert agent.texts == [f"m{n}" for n in range(6)]
+    assert all(channel.message_ids.status(f"wamid.{n}") == "done" for n in range(6))
+
+
+@run_async
+async def test_two_instances_share_de_duplication_and_numbered_options(tmp_path):
+    """Behind a load balancer: the options offered by one instance are picked on the
+    other, and a redelivery reaching the other instance is dropped."""
+    url = f"sqlite:///{tmp_path}/shared.db"
+    buttons = [{"title": f"Sujet {n}", "payload": f"/topic_{n}"} for n in range(1, 13)]
+    agent = RecordingAgent(replies=[{"text": "Choisissez un sujet :", "buttons": buttons}])
+    first_message = notification(text_message("aide", "wamid.1"))
+
+    def instance(graph_url):
+        engine = channel_engine(url)
+        return WhatsAppInput(VERIFY_TOKEN, SECRET, "token", "PHONE_ID", MessageIdStore(engine), graph_url=graph_url,
+                             retry=RetryPolicy(base_delay=0), option_memory=SQLOptionMemory(engine), policy=FAST)
+
+    async with FakeProvider().running() as graph:
+        await deliver(instance(graph.url), agent, first_message)
+        other = instance(graph.url)
+        await deliver(other, agent, first_message, notification(text_message("٢", "wamid.2")))
+
+    assert agent.texts == ["aide", "/topic_2"]
+
+
+def test_a_claim_left_by_a_killed_instance_is_taken_over_later(tmp_path):
+    clock = [1000.0]
+    store = MessageIdStore(channel_engine(f"sqlite:///{tmp_path}/ids.db"), stale_after=600, clock=lambda: clock[0])
+
+    assert store.claim("wamid.1") is True
+    assert store.claim("wamid.1") is False  # in flight elsewhere
+    clock[0] += 601
+    assert store.claim("wamid.1") is True  # its instance died
+    store.done("wamid.1")
+    clock[0] += 10_000
+    assert store.claim("wamid.1") is False  # done stays done
+
+
+def test_shared_option_memory_forgets_after_its_ttl(tmp_path):
+    from bot.server.channels.outgoing import Option
+
+    clock = [0.0]
+    memory = SQLOptionMemory(channel_engine(f"sqlite:///{tmp_path}/o.db"), ttl_seconds=60, clock=lambda: clock[0])
+    memory.remember("wa:1", [Option("A", "/a"), Option("B", "/b")])
+
+    assert (memory.resolve("wa:1", "2"), memory.resolve("wa:1", "3"), memory.resolve("wa:2", "1")) == ("/b", "3", "1")
+    memory.remember("wa:1", [Option("C", "/c")])
+    assert memory.resolve("wa:1", "1.") == "/c"
+    clock[0] = 61
+    assert memory.resolve("wa:1", "1") == "1"
 
 
 @run_async
@@ -457,11 +639,10 @@ def test_incoming_messages_skips_other_change_fields():
     assert incoming_messages(payload) == []
 
 
-def test_incoming_messages_rejects_a_message_without_sender():
-    payload = notification({"id": "wamid.1", "type": "text", "text": {"body": "salam"}})
+def test_incoming_messages_skips_a_message_without_sender():
+    payload = notification({"id": "wamid.1", "type": "text", "text": {"body": "salam"}}, text_message("ok"))
 
-    with pytest.raises(MalformedPayload):
-        incoming_messages(payload)
+    assert [message.text for message in incoming_messages(payload)] == ["ok"]
 
 
 def test_message_id_store_keeps_only_the_newest_ids(tmp_path):

@@ -115,12 +115,23 @@ def truncate(title: str, limit: int) -> str:
 _NUMBER_ANSWER = re.compile(r"^\s*(\d{1,3})\s*[.)]?\s*$")
 
 
-class OptionMemory:
-    """Remembers, per member, the payloads behind the numbered options last sent,
-    so that an answer "2" (or "٢") becomes the second option's payload.
+def picked_option(payloads: Sequence[str], text: str) -> Optional[str]:
+    """The payload a typed number ("2", "٢", "2.") picks among `payloads`, else None."""
+    match = _NUMBER_ANSWER.match(text)
+    if not match:
+        return None
+    number = int(match.group(1))  # int() reads Arabic-Indic digits too
+    return payloads[number - 1] if 1 <= number <= len(payloads) else None
 
-    Bounded (least recently used members are forgotten first) and time-limited:
-    a number typed an hour later is just a number.
+
+class OptionMemory:
+    """Remembers, per conversation, the payloads behind the numbered options last
+    sent, so that an answer "2" (or "٢") becomes the second option's payload.
+
+    This one lives in the process: bounded (least recently used conversations are
+    forgotten first) and time-limited (a number typed an hour later is just a
+    number). Several instances, or a restart, need the shared one:
+    bot.server.channels.dedup.SQLOptionMemory, with the same rule.
     """
 
     def __init__(
@@ -134,6 +145,10 @@ class OptionMemory:
         self._ttl = ttl_seconds
         self._clock = clock
 
+    @staticmethod
+    def looks_like_a_number(text: str) -> bool:
+        return _NUMBER_ANSWER.match(text) is not None
+
     def remember(self, member: str, options: Sequence[Option]) -> None:
         self._entries.pop(member, None)
         self._entries[member] = (self._clock(), tuple(o.payload for o in options))
@@ -142,19 +157,18 @@ class OptionMemory:
 
     def resolve(self, member: str, text: str) -> str:
         """The payload `text` picks, or `text` itself when it picks none."""
-        match = _NUMBER_ANSWER.match(text)
         entry = self._entries.get(member)
-        if not match or entry is None:
+        if not self.looks_like_a_number(text) or entry is None:
             return text
         remembered_at, payloads = entry
         if self._clock() - remembered_at > self._ttl:
             del self._entries[member]
             return text
-        number = int(match.group(1))  # int() reads Arabic-Indic digits too
-        if 1 <= number <= len(payloads):
-            self._entries.move_to_end(member)
-            return payloads[number - 1]
-        return text
+        picked = picked_option(payloads, text)
+        if picked is None:
+            return text
+        self._entries.move_to_end(member)
+        return picked
 
 
 @dataclass(frozen=True)

@@ -5,22 +5,27 @@ Webhook URL:      https://<host>/webhooks/twilio_whatsapp/webhook  (also TWILIO_
 
 Replaces Rasa's `twilio` channel, which accepts unsigned requests, answers 500 to
 a media-only message, blocks the event loop with the synchronous Twilio client and
-shows raw "/intent" payloads as separate messages.
+shows raw "/intent" payloads as separate messages. The webhook skeleton (bounded
+streamed body, signature check, de-duplication by MessageSid, background turns at
+least once, busy answer, drain at stop) is webhook.py's, shared with the Cloud API
+connector. Conversation ids are "tw:<number>" ("tw:+212600000001").
 """
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 from urllib.parse import parse_qs
 
 import aiohttp
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import InputChannel, OutputChannel
+from sanic import response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from bot.server.channels import SHARE_MEDIA, BackgroundTurns, credential
+from bot.server.channels import SHARE_MEDIA
+from bot.server.channels.dedup import MessageIdStore
 from bot.server.channels.outgoing import (
     OptionMemory,
     RetryPolicy,
@@ -30,6 +35,7 @@ from bot.server.channels.outgoing import (
     post_with_retry,
     split_text,
 )
+from bot.server.channels.webhook import Incoming, TurnPolicy, WebhookInput, credential
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +46,18 @@ _EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def whatsapp_address(number: Optional[str]) -> Optional[str]:
-    """Twilio addresses WhatsApp numbers as "whatsapp:+<number>"."""
+    """Twilio addresses WhatsApp numbers as "whatsapp:+<number>"; a conversation id
+    "tw:+<number>" gives the same."""
     if not number:
         return None
+    if number.startswith("tw:"):
+        number = number[3:]
     return number if number.startswith("whatsapp:") else f"whatsapp:{number}"
+
+
+def phone_number(address: str) -> str:
+    """"whatsapp:+212600000001" -> "+212600000001" (the conversation id's part)."""
+    return address[len("whatsapp:"):] if address.startswith("whatsapp:") else address
 
 
 def user_text(form: Dict[str, str]) -> Optional[str]:
@@ -90,7 +104,7 @@ class TwilioWhatsAppOutput(OutputChannel):
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
         options = options_from_buttons(buttons)
-        self._option_memory.remember(recipient_id, options)
+        await asyncio.to_thread(self._option_memory.remember, recipient_id, options)
         await self.send_text_message(recipient_id, numbered_text(text or "", options))
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
@@ -110,8 +124,11 @@ class TwilioWhatsAppOutput(OutputChannel):
         )
 
 
-class TwilioWhatsAppInput(InputChannel):
+class TwilioWhatsAppInput(WebhookInput):
     """Receives Twilio WhatsApp webhooks at /webhooks/twilio_whatsapp/webhook."""
+
+    conversation_prefix = "tw"
+    max_body_bytes = MAX_BODY_BYTES
 
     @classmethod
     def name(cls) -> Text:
@@ -119,11 +136,15 @@ class TwilioWhatsAppInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        message_ids, option_memory = cls.shared_state()
         return cls(
             account_sid=credential(credentials, "account_sid", "TWILIO_ACCOUNT_SID"),
             auth_token=credential(credentials, "auth_token", "TWILIO_AUTH_TOKEN"),
             twilio_number=credential(credentials, "twilio_number", "TWILIO_WHATSAPP_NUMBER"),
             webhook_url=credential(credentials, "webhook_url", "TWILIO_WEBHOOK_URL"),
+            message_ids=message_ids,
+            option_memory=option_memory,
+            policy=TurnPolicy.from_environment(),
         )
 
     def __init__(
@@ -135,15 +156,16 @@ class TwilioWhatsAppInput(InputChannel):
         api_url: str = TWILIO_API_URL,
         retry: RetryPolicy = RetryPolicy(),
         option_memory: Optional[OptionMemory] = None,
+        message_ids: Optional[MessageIdStore] = None,
+        policy: Optional[TurnPolicy] = None,
     ) -> None:
+        super().__init__(message_ids, option_memory, policy)
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.twilio_number = twilio_number
         self.webhook_url = webhook_url
         self.api_url = api_url
         self.retry = retry
-        self.option_memory = option_memory or OptionMemory()
-        self.turns = BackgroundTurns(self.name())
         if not auth_token:
             logger.warning("TWILIO_AUTH_TOKEN is not set: every Twilio webhook POST is rejected.")
         if not webhook_url:
@@ -162,52 +184,24 @@ class TwilioWhatsAppInput(InputChannel):
             retry=self.retry,
         )
 
-    def is_signed(self, request: Request, form: RequestParameters) -> bool:
+    def is_signed(self, request: Request, body: bytes) -> bool:
         signature = request.headers.get("X-Twilio-Signature")
         if not self.auth_token or not signature:
             return False
         url = self.webhook_url or request.url
-        return RequestValidator(self.auth_token).validate(url, form, signature)
+        return RequestValidator(self.auth_token).validate(url, _form(body), signature)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("twilio_whatsapp_webhook", __name__)
+    def parse(self, request: Request, body: bytes) -> List[Incoming]:
+        params = _form(body)
+        form = {key: params.get(key) for key in params}
+        sender, text = form.get("From"), user_text(form)
+        if not sender or not text:
+            return []
+        # Typed unless it is a quick-reply's payload: may be a number picking an option.
+        return [Incoming(form.get("MessageSid") or None, phone_number(sender), text, not form.get("ButtonPayload"))]
 
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            if len(request.body) > MAX_BODY_BYTES:
-                return response.text("payload too large", status=413)
-            params = _form(request.body)
-            if not self.is_signed(request, params):
-                return response.text("forbidden", status=403)
-            form = {key: params.get(key) for key in params}
-            sender, text = form.get("From"), user_text(form)
-            if sender and text:
-                if not form.get("ButtonPayload"):  # typed: may be a number picking an option
-                    text = self.option_memory.resolve(sender, text)
-                self.turns.start(
-                    sender,
-                    on_new_message(
-                        UserMessage(
-                            text,
-                            self.get_output_channel(),
-                            sender,
-                            input_channel=self.name(),
-                            message_id=form.get("MessageSid") or None,
-                            metadata={"channel": self.name()},
-                        )
-                    )
-                )
-            return response.text(_EMPTY_TWIML, content_type="text/xml")
-
-        @webhook.listener("before_server_stop")
-        async def finish_turns(*_: Any) -> None:
-            await self.turns.drain()
-
-        return webhook
+    def accepted(self) -> HTTPResponse:
+        return response.text(_EMPTY_TWIML, content_type="text/xml")
 
 
 def _form(body: bytes) -> RequestParameters:

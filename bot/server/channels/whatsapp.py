@@ -4,8 +4,9 @@ credentials.yml:  bot.server.channels.whatsapp.WhatsAppInput:   (secrets from WH
 Webhook URL:      https://<host>/webhooks/whatsapp/webhook
 
 Every POST is authenticated by its X-Hub-Signature-256 header before it is parsed;
-the webhook answers 200 at once and runs the turn in the background, because Meta
-retries slow or failed deliveries (retries are dropped by message id).
+the webhook answers 200 at once and runs the turns in the background, at least once,
+with an exactly-once effect (de-duplicated by message id): see webhook.py, the base it
+shares with the Twilio connector. Conversation ids are "wa:<wa_id>".
 """
 from __future__ import annotations
 
@@ -14,15 +15,14 @@ import hashlib
 import hmac
 import json
 import logging
-from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.server.channels import SHARE_MEDIA, BackgroundTurns, credential
+from bot.server.channels import SHARE_MEDIA
 from bot.server.channels.dedup import MessageIdStore
 from bot.server.channels.outgoing import (
     Option,
@@ -35,6 +35,7 @@ from bot.server.channels.outgoing import (
     split_text,
     truncate,
 )
+from bot.server.channels.webhook import BadDelivery, Incoming, TurnPolicy, WebhookInput, credential
 
 logger = logging.getLogger(__name__)
 
@@ -58,35 +59,37 @@ LIST_BUTTON_LABEL = "Options · خيارات"  # members write French or Arabic 
 _IGNORED_TYPES = {"reaction", "system"}
 
 
-class MalformedPayload(ValueError):
-    """The webhook body is JSON but not shaped like a WhatsApp notification."""
+class MalformedPayload(BadDelivery):
+    """The webhook body (or one message in it) is JSON but not shaped as Meta documents."""
 
 
-@dataclass(frozen=True)
-class IncomingMessage:
-    message_id: str
-    sender_id: str
-    text: str
-    typed: bool  # typed text (may be a number answering numbered options)
+# What the Cloud API connector used to call its parsed messages.
+IncomingMessage = Incoming
 
 
-def incoming_messages(payload: Any) -> List[IncomingMessage]:
+def incoming_messages(payload: Any) -> List[Incoming]:
     """The member messages in a webhook notification (entry[].changes[].value);
-    delivery statuses and other change fields are skipped."""
+    delivery statuses and other change fields are skipped. Raises MalformedPayload
+    when the notification itself is malformed; a malformed message is skipped alone
+    (logged by position), so that it does not cost the others their answer."""
     messages = []
     for entry in _list(_dict(payload), "entry"):
         for change in _list(_dict(entry), "changes", required=False):
             value = _dict(change).get("value")
             if value is None:
                 continue
-            for message in _list(_dict(value), "messages", required=False):
-                parsed = _message(_dict(message))
+            for position, message in enumerate(_list(_dict(value), "messages", required=False)):
+                try:
+                    parsed = _message(_dict(message))
+                except MalformedPayload as error:
+                    logger.warning("Skipped a malformed WhatsApp message (#%d of its delivery): %s", position, error)
+                    continue
                 if parsed is not None:
                     messages.append(parsed)
     return messages
 
 
-def _message(message: Dict[str, Any]) -> Optional[IncomingMessage]:
+def _message(message: Dict[str, Any]) -> Optional[Incoming]:
     message_id, sender, kind = (_string(message, key) for key in ("id", "from", "type"))
     if kind in _IGNORED_TYPES:
         return None
@@ -102,7 +105,7 @@ def _message(message: Dict[str, Any]) -> Optional[IncomingMessage]:
         text = SHARE_MEDIA
     if not str(text).strip():
         return None
-    return IncomingMessage(message_id, sender, str(text), typed)
+    return Incoming(message_id, sender, str(text), typed)
 
 
 def _interactive_reply(interactive: Dict[str, Any]) -> str:
@@ -186,6 +189,11 @@ def _text(body: str) -> Dict[str, Any]:
     return {"type": "text", "text": {"body": body, "preview_url": False}}
 
 
+def wa_id(conversation_id: str) -> str:
+    """The WhatsApp number of a conversation id ("wa:212600000001" -> "212600000001")."""
+    return conversation_id[3:] if conversation_id.startswith("wa:") else conversation_id
+
+
 class WhatsAppOutput(OutputChannel):
     """Sends bot messages through the Graph API (aiohttp, never blocking)."""
 
@@ -217,7 +225,7 @@ class WhatsAppOutput(OutputChannel):
     ) -> None:
         messages, numbered = render(text or "", buttons)
         # Also when nothing was numbered: a "2" must not pick from older options.
-        self._option_memory.remember(recipient_id, numbered)
+        await asyncio.to_thread(self._option_memory.remember, recipient_id, numbered)
         for message in messages:
             await self._send(recipient_id, message)
 
@@ -234,7 +242,7 @@ class WhatsAppOutput(OutputChannel):
         if not self._configured:
             logger.error("WhatsApp message not sent: access token or phone number id missing.")
             return False
-        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": recipient_id}
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id(recipient_id)}
         return await post_with_retry(
             self._url,
             what="WhatsApp send",
@@ -245,8 +253,11 @@ class WhatsAppOutput(OutputChannel):
         )
 
 
-class WhatsAppInput(InputChannel):
+class WhatsAppInput(WebhookInput):
     """Receives WhatsApp Cloud API webhooks at /webhooks/whatsapp/webhook."""
+
+    conversation_prefix = "wa"
+    max_body_bytes = MAX_BODY_BYTES
 
     @classmethod
     def name(cls) -> Text:
@@ -254,13 +265,16 @@ class WhatsAppInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        message_ids, option_memory = cls.shared_state()
         return cls(
             verify_token=credential(credentials, "verify_token", "WHATSAPP_VERIFY_TOKEN"),
             app_secret=credential(credentials, "app_secret", "WHATSAPP_APP_SECRET"),
             access_token=credential(credentials, "access_token", "WHATSAPP_ACCESS_TOKEN"),
             phone_number_id=credential(credentials, "phone_number_id", "WHATSAPP_PHONE_NUMBER_ID"),
             api_version=(credentials or {}).get("api_version") or DEFAULT_API_VERSION,
-            message_ids=MessageIdStore.from_environment(),
+            message_ids=message_ids,
+            option_memory=option_memory,
+            policy=TurnPolicy.from_environment(),
         )
 
     def __init__(
@@ -274,7 +288,9 @@ class WhatsAppInput(InputChannel):
         graph_url: str = GRAPH_URL,
         retry: RetryPolicy = RetryPolicy(),
         option_memory: Optional[OptionMemory] = None,
+        policy: Optional[TurnPolicy] = None,
     ) -> None:
+        super().__init__(message_ids, option_memory, policy)
         self.verify_token = verify_token
         self.app_secret = app_secret
         self.access_token = access_token
@@ -282,9 +298,6 @@ class WhatsAppInput(InputChannel):
         self.api_version = api_version
         self.graph_url = graph_url
         self.retry = retry
-        self.message_ids = message_ids
-        self.option_memory = option_memory or OptionMemory()
-        self.turns = BackgroundTurns(self.name())
         if not app_secret:
             logger.warning("WHATSAPP_APP_SECRET is not set: every WhatsApp webhook POST is rejected.")
         if not verify_token:
@@ -300,13 +313,13 @@ class WhatsAppInput(InputChannel):
             retry=self.retry,
         )
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("whatsapp_webhook", __name__)
+    def is_signed(self, request: Request, body: bytes) -> bool:
+        return is_signed(body, request.headers.get("X-Hub-Signature-256"), self.app_secret)
 
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+    def parse(self, request: Request, body: bytes) -> List[Incoming]:
+        return incoming_messages(json.loads(body))
 
+    def add_routes(self, webhook: Blueprint) -> None:
         @webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
             token = request.args.get("hub.verify_token") or ""
@@ -317,60 +330,3 @@ class WhatsAppInput(InputChannel):
             ):
                 return response.text(request.args.get("hub.challenge") or "")
             return response.text("forbidden", status=403)
-
-        @webhook.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> HTTPResponse:
-            body = await _read_bounded(request, MAX_BODY_BYTES)
-            if body is None:
-                return response.text("payload too large", status=413)
-            if not is_signed(body, request.headers.get("X-Hub-Signature-256"), self.app_secret):
-                return response.text("forbidden", status=403)
-            try:
-                messages = incoming_messages(json.loads(body))
-            except (ValueError, RecursionError) as error:  # JSON or shape
-                logger.warning("Rejected a WhatsApp webhook body: %s", type(error).__name__)
-                return response.text("bad request", status=400)
-            for message in messages:
-                self.turns.start(message.sender_id, self._handle(message, on_new_message))
-            return response.text("")
-
-        @webhook.listener("before_server_stop")
-        async def finish_turns(*_: Any) -> None:
-            await self.turns.drain()
-
-        return webhook
-
-    async def _handle(
-        self, message: IncomingMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> None:
-        if not await asyncio.to_thread(self.message_ids.first_time, message.message_id):
-            logger.debug("Dropped a redelivered WhatsApp message.")
-            return
-        text = message.text
-        if message.typed:
-            text = self.option_memory.resolve(message.sender_id, text)
-        await on_new_message(
-            UserMessage(
-                text,
-                self.get_output_channel(),
-                message.sender_id,
-                input_channel=self.name(),
-                message_id=message.message_id,
-                metadata={"channel": self.name()},
-            )
-        )
-
-
-async def _read_bounded(request: Request, limit: int) -> Optional[bytes]:
-    """The raw body, or None as soon as it grows past `limit` bytes."""
-    declared = request.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    body = bytearray()
-    while True:
-        chunk = await request.stream.read()
-        if chunk is None:
-            return bytes(body)
-        body.extend(chunk)
-        if len(body) > limit:
-            return None
