@@ -197,10 +197,7 @@ def label(store: UnansweredStore, args: argparse.Namespace) -> None:
     if problem:
         raise UsageError(problem)
     records = _chosen(store, args, record_id)
-    result = labelling.write_examples(args.data, intent, [(r.text, r.language) for r in records])
-    kept_out = set(result.conflicts)
-    done = [r.id for r in records if labelling.example_text(r.text) not in kept_out]
-    store.mark_reviewed(done, intent)
+    result, done = labelling.label_records(store, records, intent, args.data)
     print(f"{len(result.added)} examples added to {result.path}, {len(result.present)} already there; "
           f"{_messages(len(done))} marked reviewed as {intent}")
     for text in result.unusable:

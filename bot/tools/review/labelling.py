@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import yaml
 
@@ -150,3 +150,18 @@ def write_examples(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
     return result
+
+
+def label_records(store: Any, records: Sequence[Any], intent: str, nlu_dir: Path) -> Tuple[LabelResult, List[int]]:
+    """Writes the records' texts as examples of the intent and marks them reviewed with it.
+
+    `store` is a bot.shared.unanswered.UnansweredStore, `records` its Records. A text that
+    is already an example of another intent is left unreviewed (result.conflicts), so the
+    analyst sees it again. Returns the result and the ids marked reviewed. The review CLI
+    and the staff web app both label through here.
+    """
+    result = write_examples(nlu_dir, intent, [(r.text, r.language) for r in records])
+    kept_out = set(result.conflicts)
+    done = [r.id for r in records if example_text(r.text) not in kept_out]
+    store.mark_reviewed(done, intent)
+    return result, done
