@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -106,15 +107,26 @@ def start_action_server(env: dict, log_path: Path) -> "tuple[subprocess.Popen, s
     return process, f"http://127.0.0.1:{port}/webhook"
 
 
+# Rasa's HTTP API answers only with this token (`--auth-token`, as scripts/run does).
+API_TOKEN = secrets.token_urlsafe(24)
+
+
+def api_url(base_url: str, path: str) -> str:
+    """The URL of an HTTP API call (`path` like "/conversations/x/tracker"), with the token."""
+    separator = "&" if "?" in path else "?"
+    return f"{base_url}{path}{separator}token={API_TOKEN}"
+
+
 def start_rasa_server(model: Path, endpoints: Path, log_path: Path, env: dict) -> "tuple[subprocess.Popen, str]":
     """`rasa run` with our channels on a free loopback port; returns it and its base URL."""
     port = free_port()
     process = subprocess.Popen(
         [RASA, "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port),
-         "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"), "--enable-api"],
+         "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"), "--enable-api",
+         "--auth-token", API_TOKEN],
         cwd=ROOT, stdout=log_path.open("w"), stderr=subprocess.STDOUT, env=env,
     )
-    wait_until_up(f"http://127.0.0.1:{port}/status", process, timeout=300)
+    wait_until_up(api_url(f"http://127.0.0.1:{port}", "/status"), process, timeout=300)
     return process, f"http://127.0.0.1:{port}"
 
 

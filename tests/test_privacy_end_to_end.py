@@ -44,7 +44,7 @@ def test_no_identifier_or_birth_date_in_the_tracker_store_or_the_logs(stack):
     assert variant("utter_file_status_active", "fr").split("{")[0] in " ".join(m.get("text", "") for m in answer)
 
     with sqlite3.connect(workdir / "trackers.db") as connection:
-        rows = connection.execute("SELECT data FROM events WHERE sender_id = ?", (sender,)).fetchall()
+        rows = connection.execute("SELECT data FROM events WHERE sender_id = ?", (f"rest:{sender}",)).fetchall()
     assert len(rows) > 10  # the conversation was stored
     stored = "\n".join(row[0] for row in rows)
     logs = (workdir / "rasa.log").read_text(errors="replace") + (workdir / "actions.log").read_text(errors="replace")

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import say_over_rest, start_action_server, start_rasa_server
+from tests.conftest import api_url, say_over_rest, start_action_server, start_rasa_server
 from tests.helpers import variant
 
 PG = ("127.0.0.1", 5432)
@@ -126,7 +126,8 @@ def test_messages_of_one_conversation_at_the_same_time_are_serialised(two_instan
     with concurrent.futures.ThreadPoolExecutor(len(messages)) as pool:
         replies = list(pool.map(lambda pair: say(*pair), [(two_instances[i % 2], sender, m) for i, m in enumerate(messages)]))
     assert all(replies)
-    with urllib.request.urlopen(f"{first}/conversations/{sender}/tracker", timeout=30) as response:
+    # The REST channel's conversations are named "rest:<sender>" (it cannot reach another channel's).
+    with urllib.request.urlopen(api_url(first, f"/conversations/rest:{sender}/tracker"), timeout=30) as response:
         events = json.loads(response.read())["events"]
     turns = [e["event"] for e in events if e["event"] in ("user", "action") and
              (e["event"] == "user" or e.get("name") == "action_listen")]

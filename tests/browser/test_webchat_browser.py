@@ -83,13 +83,13 @@ def rasa_server(browser, model_path, tmp_path_factory) -> Iterator[RasaServer]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [RASA, "run", "--model", str(model_path), "--interface", "127.0.0.1",
-             "--port", str(port), "--credentials", str(credentials), "--enable-api"],
+             "--port", str(port), "--credentials", str(credentials)],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _answers(f"{url}/status"):
+        while not _answers(f"{url}/webhooks/webchat/"):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("rasa run did not start:\n" + log_path.read_text(errors="replace")[-3000:])
             time.sleep(1)

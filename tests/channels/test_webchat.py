@@ -16,10 +16,20 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.server.channels.rest import MAX_BODY_BYTES, HardenedRestInput
-from bot.server.channels.webchat import STATIC_DIR, WebChatInput, load_assets
+from bot.server.channels.webchat import (
+    STATIC_DIR,
+    WebChatInput,
+    conversation_of,
+    issue_sender,
+    load_assets,
+    webchat_secret,
+)
 
 PREFIX = "/webhooks/webchat"
-FAILING_SENDER = "agent-fails"
+FAILING_TEXT = "fail:"
+# A sender the server issued (same process, same secret), and the conversation it names.
+SENDER = issue_sender(webchat_secret())
+CONVERSATION = conversation_of(SENDER, webchat_secret())
 
 
 class FakeAgent:
@@ -30,8 +40,16 @@ class FakeAgent:
 
     async def handle(self, message: UserMessage) -> None:
         self.received.append(message)
-        if message.sender_id == FAILING_SENDER:
+        if message.text.startswith(FAILING_TEXT):
             raise RuntimeError("the agent failed")
+        if message.text == "status?":
+            # As Rasa sends a response of a custom action: with its name.
+            await message.output_channel.send_response(
+                message.sender_id, {"text": "Vos droits sont ouverts depuis le 01/06/2025.",
+                                    "utter_action": "utter_file_status_active"}
+            )
+            await message.output_channel.send_response(message.sender_id, {"text": "Autre chose ?"})
+            return
         await message.output_channel.send_text_with_buttons(
             message.sender_id,
             f"echo: {message.text}",
@@ -196,30 +214,30 @@ def test_only_known_kinds_of_file_are_servable(tmp_path: Path):
 
 
 def test_a_good_message_returns_the_bot_messages(server, agent):
-    body = {"sender": "member-1", "message": "  salam, chno hiya AMO?  ", "metadata": {"page": "home"}}
+    body = {"sender": SENDER, "message": "  salam, chno hiya AMO?  ", "metadata": {"page": "home"}}
     answer = server.post(json.dumps(body).encode())
     assert answer.status == 200
     assert answer.json() == [
         {
-            "recipient_id": "member-1",
+            "recipient_id": CONVERSATION,
             "text": "echo: salam, chno hiya AMO?",
             "buttons": [{"title": "واش أنا معني؟", "payload": "/check_eligibility"}],
         }
     ]
     [message] = agent.received
-    assert (message.sender_id, message.input_channel) == ("member-1", "webchat")
+    assert (message.sender_id, message.input_channel) == (CONVERSATION, "webchat")
     assert message.metadata == {"page": "home", "channel": "webchat"}
 
 
 def test_arabic_text_and_emoji_pass_unchanged(server, agent):
     text = "شنو هي AMO؟ 🙏"
-    answer = server.post(json.dumps({"sender": "m", "message": text}, ensure_ascii=False).encode())
+    answer = server.post(json.dumps({"sender": SENDER, "message": text}, ensure_ascii=False).encode())
     assert answer.status == 200
     assert answer.json()[0]["text"] == f"echo: {text}"
 
 
 def test_the_client_cannot_choose_another_channel_name(server, agent):
-    body = {"sender": "m", "message": "salam", "input_channel": "twilio", "metadata": {"channel": "x"}}
+    body = {"sender": SENDER, "message": "salam", "input_channel": "twilio", "metadata": {"channel": "x"}}
     assert server.post(json.dumps(body).encode()).status == 200
     assert agent.received[0].input_channel == "webchat"
     assert agent.received[0].metadata == {"channel": "webchat"}
@@ -263,7 +281,7 @@ def test_bad_bodies_are_answered_400_and_reach_no_agent(server, agent, body, rea
 
 
 def test_a_message_of_exactly_the_limit_is_accepted(server, agent):
-    assert server.post(_json({"sender": "m", "message": "a" * 5000})).status == 200
+    assert server.post(_json({"sender": SENDER, "message": "a" * 5000})).status == 200
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
@@ -282,7 +300,7 @@ def test_a_megabyte_body_is_answered_413(server, agent):
 
 
 def test_a_failing_agent_gives_503_and_no_message_text_in_the_logs(server, agent, capsys, caplog):
-    body = {"sender": FAILING_SENDER, "message": "ma CIN AB123456"}
+    body = {"sender": SENDER, "message": FAILING_TEXT + " ma CIN AB123456"}
     answer = server.post(_json(body))
     assert answer.status == 503
     assert "error" in answer.json()
@@ -302,6 +320,7 @@ def test_the_rest_channel_keeps_its_url_health_and_answers(server, agent):
     answer = server.request("POST", "/webhooks/rest/webhook", body=b'{"sender": "m1", "message": "salam"}',
                             headers={"Content-Type": "application/json"})
     assert answer.status == 200 and answer.json()[0]["text"] == "echo: salam"
+    assert agent.received[-1].sender_id == "rest:m1"
     assert agent.received[-1].input_channel == "rest"
     assert agent.received[-1].metadata["channel"] == "rest"
 
@@ -317,3 +336,84 @@ def test_the_rest_channel_bounds_the_body(server, agent):
     body = b'{"sender": "m1", "message": "' + b"a" * MAX_BODY_BYTES + b'"}'
     answer = server.request("POST", "/webhooks/rest/webhook", body=body, headers={"Content-Type": "application/json"})
     assert answer.status == 413 and agent.received == []
+
+
+# --- conversation ids the client cannot choose (review finding 3) --------------------
+
+WHATSAPP_MEMBER = ["wa:212600000001", "212600000001", "tw:whatsapp:+212600000001", "whatsapp:+212600000001"]
+
+
+def test_the_page_gets_a_new_signed_conversation_id_each_time(server, agent):
+    first, second = (server.request("POST", f"{PREFIX}/conversation") for _ in range(2))
+    assert first.status == 200 and first.headers["cache-control"] == "no-store"
+    senders = [first.json()["sender"], second.json()["sender"]]
+    assert senders[0] != senders[1]
+    for sender in senders:
+        assert server.post(_json({"sender": sender, "message": "salam"})).status == 200
+    # The conversation is "web:<random>": the signature is never part of it.
+    reached = [message.sender_id for message in agent.received]
+    assert reached == [sender.split(".")[0] for sender in senders]
+    assert all(r.startswith("web:") and "." not in r for r in reached)
+
+
+FORGED = WHATSAPP_MEMBER + [
+    "web-0123456789abcdef0123456789abcdef",  # the ids the page used to make up
+    CONVERSATION,  # the conversation without its signature
+    SENDER[:-1] + ("A" if SENDER[-1] != "A" else "B"),  # a signature one character off
+    issue_sender(b"another server's secret"),
+    SENDER + "x",
+]
+
+
+@pytest.mark.parametrize("sender", FORGED)
+def test_the_web_chat_refuses_a_sender_it_did_not_issue(server, agent, sender):
+    answer = server.post(_json({"sender": sender, "message": "salam"}))
+    assert answer.status == 403 and "conversation" in answer.json()["error"]
+    assert agent.received == []
+
+
+@pytest.mark.parametrize("sender", WHATSAPP_MEMBER)
+def test_the_rest_channel_cannot_name_another_channels_conversation(server, agent, sender):
+    answer = server.request("POST", "/webhooks/rest/webhook", body=_json({"sender": sender, "message": "salam"}),
+                            headers={"Content-Type": "application/json"})
+    assert answer.status == 200
+    assert agent.received[-1].sender_id == f"rest:{sender}"
+
+
+# --- JSON only: no cross-site form or text/plain POST (review finding 15) --------------
+
+
+@pytest.mark.parametrize("path", [f"{PREFIX}/webhook", "/webhooks/rest/webhook"])
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded",
+                     "multipart/form-data; boundary=x", "application/jsonp"]
+)
+def test_the_webhooks_accept_only_json(server, agent, path, content_type):
+    headers = {"Content-Type": content_type} if content_type else {}
+    answer = server.request("POST", path, body=_json({"sender": SENDER, "message": "salam"}), headers=headers)
+    assert answer.status == 415
+    assert agent.received == []
+
+
+def test_json_with_a_charset_is_accepted(server, agent):
+    answer = server.request("POST", f"{PREFIX}/webhook", body=_json({"sender": SENDER, "message": "salam"}),
+                            headers={"Content-Type": "Application/JSON; charset=utf-8"})
+    assert answer.status == 200
+
+
+# --- the page keeps no file-status answer in the browser (review finding 14) ------------
+
+
+def test_file_status_answers_are_marked_private_for_the_page(server, agent):
+    answer = server.post(_json({"sender": SENDER, "message": "status?"}))
+    assert answer.status == 200
+    private, other = answer.json()
+    assert private["private"] is True and "01/06/2025" in private["text"]
+    assert "private" not in other
+
+
+def test_the_page_stores_no_private_answer_and_asks_the_server_for_its_id():
+    script = (STATIC_DIR / "chat.js").read_text(encoding="utf-8")
+    assert "getRandomValues" not in script  # no id made up in the browser
+    assert 'fetch("conversation"' in script
+    assert "if (!answer.private) remember(bot)" in script

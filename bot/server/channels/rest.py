@@ -9,6 +9,12 @@ The built-in REST channel answers 500 to an empty or malformed body and reads up
 anything but a JSON object with a non-empty `sender` and `message` of bounded length is
 answered 400 with {"error": reason}. The web chat page (webchat.py) posts to the same
 kind of webhook under its own prefix.
+
+Only `Content-Type: application/json` is read (415 otherwise): a cross-site form or
+`text/plain` POST, which a browser sends without asking, is refused.
+
+The conversation is "rest:<sender>", never the sender alone, so a REST client cannot
+name another channel's conversation ("wa:…", "tw:…", "web:…") whatever it sends.
 """
 from __future__ import annotations
 
@@ -88,6 +94,15 @@ def _error(status: int, reason: str) -> HTTPResponse:
     return response.json({"error": reason}, status=status)
 
 
+class RefusedSender(ValueError):
+    """A sender the channel does not accept as a conversation (answered 403)."""
+
+
+def is_json(request: Request) -> bool:
+    media_type = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
+
+
 class HardenedRestInput(RestInput):
     """Rasa's REST channel, same URL (/webhooks/rest/webhook) and same JSON, but a
     bad or oversized body gets 400/413 instead of Rasa's 500 and 100 MB limit."""
@@ -95,6 +110,13 @@ class HardenedRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
         return "rest"
+
+    def conversation_id(self, sender: str) -> str:
+        """The conversation a request's sender names: in this channel's own namespace."""
+        return f"{self.name()}:{sender}"
+
+    def collector(self) -> CollectingOutputChannel:
+        return CollectingOutputChannel()
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -116,6 +138,8 @@ class HardenedRestInput(RestInput):
             # Streamed so that the size bound holds before the body is in memory,
             # whether the client sent a Content-Length or chunks.
             request.stream.request_max_size = MAX_BODY_BYTES
+            if not is_json(request):
+                return _error(415, "the body must be sent as Content-Type: application/json")
             try:
                 body = b"".join([chunk async for chunk in request.stream])
             except PayloadTooLarge:
@@ -124,14 +148,18 @@ class HardenedRestInput(RestInput):
                 chat = parse_chat_request(body, self.name())
             except BadChatRequest as error:
                 return _error(400, str(error))
+            try:
+                conversation = self.conversation_id(chat.sender)
+            except RefusedSender as error:
+                return _error(403, str(error))
 
-            collector = CollectingOutputChannel()
+            collector = self.collector()
             try:
                 await on_new_message(
                     UserMessage(
                         chat.message,
                         collector,
-                        chat.sender,
+                        conversation,
                         input_channel=self.name(),
                         metadata=chat.metadata,
                     )

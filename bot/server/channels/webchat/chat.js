@@ -1,6 +1,10 @@
 // The AMO web chat. Each member message is one POST to the channel's webhook
-// (bot/server/channels/webchat.py), answered with the bot's messages. The conversation (sender
-// id, messages, interface language) is kept in localStorage across page reloads.
+// (bot/server/channels/webchat.py), answered with the bot's messages. The conversation id is
+// issued and signed by the server (POST conversation); a sender it did not issue is refused
+// (403) and the page asks for a new one. The conversation (its id, messages, interface
+// language) is kept in localStorage across page reloads, except the answers the server marks
+// "private" (the file-status look-up) and the member's messages they answer: the browser
+// may be shared.
 "use strict";
 
 const STORE_KEY = "amo-webchat";
@@ -44,19 +48,33 @@ const typing = $("typing"), status = $("status");
 let state = load();
 let busy = false;
 
-function randomSender() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return "web-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+function fresh(lang) {
+  return { sender: null, lang, messages: [] }; // the server issues the id on the first message
 }
 
-function fresh(lang) {
-  return { sender: randomSender(), lang, messages: [] };
+// A conversation id from the server, kept until "New conversation".
+async function newSender() {
+  const reply = await fetch("conversation", { method: "POST", signal: AbortSignal.timeout(REPLY_TIMEOUT_MS) });
+  if (!reply.ok) throw new Error("down");
+  const { sender } = await reply.json();
+  state.sender = sender;
+  save();
+}
+
+function post(message) {
+  return fetch("webhook", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ sender: state.sender, message }),
+    signal: AbortSignal.timeout(REPLY_TIMEOUT_MS),
+  });
 }
 
 function load() {
   try {
     const saved = JSON.parse(localStorage.getItem(STORE_KEY));
-    if (saved && typeof saved.sender === "string" && Array.isArray(saved.messages) && UI[saved.lang]) {
+    const sender = saved && (typeof saved.sender === "string" || saved.sender === null);
+    if (sender && Array.isArray(saved.messages) && UI[saved.lang]) {
       return saved;
     }
   } catch (error) {
@@ -170,20 +188,22 @@ async function send(message, shown, typed = "") {
   const mine = render({ from: "user", text: shown });
   typing.hidden = false;
   try {
-    const reply = await fetch("webhook", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: state.sender, message }),
-      signal: AbortSignal.timeout(REPLY_TIMEOUT_MS),
-    });
+    if (!state.sender) await newSender();
+    let reply = await post(message);
+    if (reply.status === 403) {
+      // An id this server did not issue (or from before a restart without a fixed secret).
+      await newSender();
+      reply = await post(message);
+    }
     if (!reply.ok) throw new Error(reply.status === 400 || reply.status === 413 ? "rejected" : "down");
     const answers = await reply.json();
-    remember({ from: "user", text: shown.replace(PERSONAL, "•••") });
+    const isPrivate = answers.some((answer) => answer.private);
+    remember({ from: "user", text: isPrivate ? "•••" : shown.replace(PERSONAL, "•••") });
     for (const answer of answers) {
       const bot = { from: "bot", text: answer.text || "", buttons: answer.buttons || [] };
       if (!bot.text && !bot.buttons.length) continue;
       render(bot);
-      remember(bot);
+      if (!answer.private) remember(bot);
     }
   } catch (error) {
     mine.remove();
