@@ -1,5 +1,5 @@
-"""The guided eligibility check: a Rasa form that asks what the member does and,
-when the scheme depends on it, one follow-up question (actions/eligibility.py)."""
+"""The guided eligibility check: a Rasa form that asks, one at a time, only the
+questions the rules of actions/eligibility.py still need, then gives the outcome."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -11,11 +11,18 @@ from rasa_sdk.types import DomainDict
 
 from actions import eligibility
 
-FOLLOW_UP_SLOTS = sorted(set(eligibility.QUESTION_FOR.values()))
+FOLLOW_UP_SLOTS = list(eligibility.FOLLOW_UP_SLOTS)
+# Remembered after the check: the registration steps of the member's group
+# (actions/registration.py) and the sources of the answer given.
+OUTCOME_SLOT = "eligibility_outcome"
+
+
+def facts_of(tracker: Tracker) -> Dict[Text, Any]:
+    return {slot: tracker.get_slot(slot) for slot in eligibility.QUESTIONS}
 
 
 class ValidateEligibilityForm(FormValidationAction):
-    """Accepts a known profession category and keeps only the question it needs."""
+    """Keeps a known profession category and asks only what the rules need next."""
 
     def name(self) -> Text:
         return "validate_eligibility_form"
@@ -27,9 +34,9 @@ class ValidateEligibilityForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[Text]:
-        category = tracker.get_slot("profession")
-        question = eligibility.question_for(category) if eligibility.is_category(category) else None
-        return [slot for slot in domain_slots if slot not in FOLLOW_UP_SLOTS or slot == question]
+        # The slots the rules looked at, the one still missing last: the form asks it.
+        consulted = eligibility.decide(facts_of(tracker)).consulted
+        return [slot for slot in consulted if slot in domain_slots or not domain_slots]
 
     def validate_profession(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -39,9 +46,19 @@ class ValidateEligibilityForm(FormValidationAction):
         dispatcher.utter_message(response="utter_profession_not_recognised")
         return {"profession": None}
 
+    async def extract_rsu_score(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A score typed as a number ("9,1") when the score was asked."""
+        if tracker.get_slot("requested_slot") != eligibility.RSU or tracker.get_slot(eligibility.RSU):
+            return {}
+        band = eligibility.rsu_band(tracker.latest_message.get("text") or "")
+        return {eligibility.RSU: band} if band else {}
+
 
 class ActionEligibilityResult(Action):
-    """Tells the member which scheme applies; keeps the profession for later questions."""
+    """Tells the member which scheme applies; keeps the profession and the outcome,
+    clears the answers so that a new check can be made."""
 
     def name(self) -> Text:
         return "action_eligibility_result"
@@ -49,8 +66,6 @@ class ActionEligibilityResult(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        category = tracker.get_slot("profession")
-        answers = {slot: tracker.get_slot(slot) for slot in FOLLOW_UP_SLOTS}
-        result = eligibility.outcome(category, answers) if eligibility.is_category(category) else None
+        result = eligibility.outcome(facts_of(tracker))
         dispatcher.utter_message(response=f"utter_eligibility_{result}" if result else "utter_check_eligibility")
-        return [SlotSet(slot, None) for slot in FOLLOW_UP_SLOTS]
+        return [SlotSet(slot, None) for slot in FOLLOW_UP_SLOTS] + [SlotSet(OUTCOME_SLOT, result)]

@@ -15,7 +15,16 @@ ANSWER_FOR_BENEFICIARY = {
     "student_child": "utter_followup_beneficiary_student_child",
     "disabled_child": "utter_followup_beneficiary_disabled_child",
     "parent": "utter_followup_beneficiary_parent",
+    "ex_spouse": "utter_followup_beneficiary_divorce",
+    "surviving_spouse": "utter_followup_beneficiary_surviving_spouse",
+    "both_parents_insured": "utter_followup_beneficiary_both_parents_insured",
+    "remove": "utter_followup_beneficiary_remove",
 }
+# "retirer mon ex-femme": removing someone is the question, whoever it is.
+WINS_OVER_OTHERS = ("remove",)
+# Asked how to declare a spouse or a child: the answer on declaring, not on who is covered.
+DECLARE_ANSWER = "utter_ask_beneficiaries_declare"
+DECLARED_THE_USUAL_WAY = {"spouse", "child"}
 
 
 class ActionAnswerBeneficiaryType(Action):
@@ -29,9 +38,20 @@ class ActionAnswerBeneficiaryType(Action):
     ) -> List[Dict[Text, Any]]:
         found = [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "beneficiary_type"]
         named = {entity.get("value") for entity in found if not _inside_another(entity, found)}
-        answers = {ANSWER_FOR_BENEFICIARY[value] for value in named if value in ANSWER_FOR_BENEFICIARY}
-        dispatcher.utter_message(response=answers.pop() if len(answers) == 1 else "utter_ask_beneficiaries_who")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        dispatcher.utter_message(response=answer_for(named, intent))
         return []
+
+
+def answer_for(named: set, intent: Text = "") -> Text:
+    """The follow-up answer for the dependants named in one message."""
+    for value in WINS_OVER_OTHERS:
+        if value in named:
+            return ANSWER_FOR_BENEFICIARY[value]
+    answers = {ANSWER_FOR_BENEFICIARY[value] for value in named if value in ANSWER_FOR_BENEFICIARY}
+    if intent == "ask_beneficiaries_declare" and (not answers or named <= DECLARED_THE_USUAL_WAY):
+        return DECLARE_ANSWER
+    return answers.pop() if len(answers) == 1 else "utter_ask_beneficiaries_who"
 
 
 def _inside_another(entity: Dict[Text, Any], others: List[Dict[Text, Any]]) -> bool:

@@ -5,13 +5,13 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.followups import ANSWER_FOR_BENEFICIARY, ActionAnswerBeneficiaryType
-from tests.helpers import replied
-from tests.helpers import DOMAIN
+from actions import sources
+from actions.followups import ANSWER_FOR_BENEFICIARY, ActionAnswerBeneficiaryType, answer_for as followup_for
+from tests.helpers import DOMAIN, replied, variant
 
 
-def answer_for(entities):
-    tracker = Tracker("t", {"language": "fr"}, {"intent": {"name": "inform"}, "entities": entities, "text": "x"},
+def answer_for(entities, intent="inform"):
+    tracker = Tracker("t", {"language": "fr"}, {"intent": {"name": intent}, "entities": entities, "text": "x"},
                       [], False, None, {}, "action_listen")
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionAnswerBeneficiaryType().run(dispatcher, tracker, {}))
@@ -42,6 +42,86 @@ def test_the_longest_of_overlapping_matches_wins():
 )
 def test_none_several_or_unknown_dependants_get_the_general_answer(entities):
     assert answer_for(entities) == ["utter_ask_beneficiaries_who"]
+
+
+def test_removing_someone_is_the_question_whoever_it_is():
+    assert answer_for([beneficiary("remove"), beneficiary("ex_spouse")]) == ["utter_followup_beneficiary_remove"]
+    assert followup_for({"remove", "child"}) == "utter_followup_beneficiary_remove"
+
+
+@pytest.mark.parametrize(
+    "named, response",
+    [({"spouse"}, "utter_ask_beneficiaries_declare"), ({"child"}, "utter_ask_beneficiaries_declare"),
+     (set(), "utter_ask_beneficiaries_declare"), ({"student_child"}, "utter_followup_beneficiary_student_child"),
+     ({"ex_spouse"}, "utter_followup_beneficiary_divorce"), ({"surviving_spouse"}, "utter_followup_beneficiary_surviving_spouse")],
+)
+def test_how_to_declare_a_spouse_or_child_is_the_declaring_answer(named, response):
+    assert followup_for(named, "ask_beneficiaries_declare") == response
+
+
+@pytest.mark.parametrize(
+    "value", ["ex_spouse", "surviving_spouse", "both_parents_insured", "remove", "student_child"]
+)
+def test_the_new_situations_are_lookup_synonyms(value):
+    import yaml
+    from tests.conftest import ROOT
+
+    data = yaml.safe_load((ROOT / "data" / "lookups" / "beneficiary_type.yml").read_text(encoding="utf-8"))["nlu"]
+    assert any(item.get("synonym") == value for item in data)
+
+
+# "source ?": the pages behind the last knowledge answer (actions/sources.py).
+def bot(response):
+    return {"event": "bot", "text": "x", "metadata": {"utter_action": response}}
+
+
+def source_reply(events, language="fr"):
+    tracker = Tracker("t", {"language": language}, {"intent": {"name": "ask_source"}, "entities": [], "text": "source ?"},
+                      events, False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(sources.ActionAnswerSource().run(dispatcher, tracker, {}))
+    return dispatcher.messages
+
+
+def test_the_register_gives_each_source_its_address():
+    register = sources.register()
+    assert register["S1"] == "https://www.cnss.ma/fr/content/qui-peut-en-b%C3%A9n%C3%A9ficier"
+    assert "S0" not in register  # the seed article has no address
+
+
+def test_official_pages_come_first_and_press_only_when_there_is_none():
+    register = {"S1": "https://www.cnss.ma/a", "S2": "https://press.example.ma/b", "S3": "https://www.macnss.ma/c"}
+    assert sources.pages(["S2", "S1", "S3"], register) == ["https://www.cnss.ma/a", "https://www.macnss.ma/c"]
+    assert sources.pages(["S2"], register) == ["https://press.example.ma/b"]
+    assert sources.pages(["S404"], register) == []
+
+
+def test_source_after_an_answer_lists_that_answers_official_pages():
+    messages = source_reply([bot("utter_eligibility_salaried"), bot("utter_ask_helpful")])
+    assert messages[0]["response"] == "utter_answer_sources"
+    assert messages[0]["checked"] == sources.topics()["utter_eligibility_salaried"].checked
+    assert "https://www.cnss.ma/fr/content/qui-peut-en-b%C3%A9n%C3%A9ficier" in messages[0]["pages"]
+    assert messages[0]["topic"] == "Salarié du privé"
+
+
+def test_source_in_darija_names_the_topic_in_darija():
+    messages = source_reply([bot("utter_ask_registration_steps")], language="dar")
+    assert messages[0]["topic"] == "كيفاش نتسجل"
+    assert all(line.startswith("• http") for line in messages[0]["pages"].splitlines())
+
+
+def test_source_with_no_answer_before_gets_the_general_answer():
+    assert [m["response"] for m in source_reply([bot("utter_greet")])] == ["utter_followup_source"]
+    assert "utter_followup_source" in DOMAIN.responses and "utter_answer_sources" in DOMAIN.responses
+
+
+@pytest.mark.parametrize("text, language", [("source ?", "fr"), ("mnin jbti had lma3louma?", "dar"),
+                                             ("d'où vient cette information ?", "fr"), ("ما هو مصدر هذه المعلومة؟", "ar")])
+def test_source_after_a_knowledge_answer_in_a_conversation(conversation, text, language):
+    first = {"fr": "C'est quoi l'AMO Tadamon ?", "ar": "ما هو نظام أمو تضامن؟", "dar": "chno hiya amo tadamon?"}[language]
+    assert replied(conversation.say(first), "utter_ask_tadamon", language)
+    messages = conversation.say(text)
+    assert any("https://" in (m.get("text") or "") for m in messages), messages
 
 
 def test_and_my_children_after_the_dependants_answer(conversation):

@@ -27,10 +27,11 @@ def test_french_member_chooses_a_category_by_button(conversation):
     assert said(conversation.say('/inform{"profession":"farmer"}'), "utter_eligibility_tns_farmer", "fr")
 
 
-def test_no_activity_then_cannot_pay_leads_to_tadamon_in_arabic(conversation):
+def test_no_activity_then_not_a_dependant_then_a_low_rsu_score_leads_to_tadamon_in_arabic(conversation):
     assert said(conversation.say("هل أنا معني بالتأمين الإجباري عن المرض؟"), "utter_ask_profession", "ar")
-    assert said(conversation.say('/inform{"profession":"no_activity"}'), "utter_ask_can_pay", "ar")
-    assert said(conversation.say("/deny"), "utter_eligibility_tadamon", "ar")
+    assert said(conversation.say('/inform{"profession":"no_activity"}'), "utter_ask_covered_as_dependant", "ar")
+    assert said(conversation.say("/deny"), "utter_ask_rsu_score", "ar")
+    assert said(conversation.say('/inform{"rsu_score":"at_or_below"}'), "utter_eligibility_tadamon", "ar")
 
 
 def test_a_question_mid_form_is_answered_and_the_form_resumes(conversation):
