@@ -86,3 +86,121 @@ def test_the_schema_is_no_longer_rechecked_on_every_call(monkeypatch):
     for _ in range(20):
         action._validate_action_result(VALID)
     assert checks == []
+
+
+# -- failures: loud tracker store, bounded action calls, the busy answer -------------
+
+
+class _BrokenStore:
+    """A tracker store whose database is down."""
+
+    fails_loudly = True
+    domain = None
+    event_broker = None
+
+    async def retrieve(self, sender_id):
+        raise ConnectionError("database down")
+
+    async def save(self, tracker):
+        raise ConnectionError("database down")
+
+
+def test_a_loud_tracker_store_error_is_raised_not_hidden_in_a_new_conversation():
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    store = Agent._create_tracker_store(_BrokenStore(), Domain.empty())
+    with pytest.raises(ConnectionError):  # Rasa's own wrapper returns None: a new conversation
+        asyncio.run(store.retrieve("wa:1"))
+    with pytest.raises(ConnectionError):  # ... and keeps the events unredacted in memory
+        asyncio.run(store.save(DialogueStateTracker("wa:1", [])))
+
+
+def test_a_quiet_store_keeps_rasas_behaviour():
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.shared.core.domain import Domain
+
+    class Quiet(_BrokenStore):
+        fails_loudly = False
+
+    assert asyncio.run(Agent._create_tracker_store(Quiet(), Domain.empty()).retrieve("x")) is None
+
+
+def test_a_slow_action_server_call_is_bounded_by_the_endpoint_timeout():
+    import asyncio
+    import time
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.exceptions import RasaException
+    from rasa.utils.endpoints import EndpointConfig
+
+    async def scenario():
+        async def hang(request):
+            await asyncio.sleep(30)
+            return web.json_response({})
+
+        app = web.Application()
+        app.router.add_post("/webhook", hang)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        try:
+            endpoint = EndpointConfig(str(server.make_url("/webhook")), timeout=0.5)
+            action = RemoteAction("action_x", endpoint)
+            started = time.monotonic()
+            with pytest.raises(RasaException, match="did not answer within"):
+                # Without the patch Rasa waits 300 s: the outer bound makes that a failure.
+                await asyncio.wait_for(action.run(None, None, DialogueStateTracker("x", []), Domain.empty()), 5)
+            return time.monotonic() - started
+        finally:
+            await server.close()
+
+    assert asyncio.run(scenario()) < 2
+
+
+def test_a_failed_action_gives_the_busy_answer_in_the_reply_language_then_listens():
+    import asyncio
+
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.server.channels.busy import BUSY_TEXTS
+
+    class ActionServerDown:
+        def name(self):
+            return "validate_file_status_form"
+
+        def event_for_successful_execution(self, prediction):
+            from rasa.shared.core.events import ActionExecuted
+
+            return ActionExecuted(self.name())
+
+        async def run(self, *args):
+            from rasa.shared.exceptions import RasaException
+
+            raise RasaException("Failed to execute custom action 'validate_file_status_form'")
+
+    domain = Domain.from_dict({"slots": {"language": {"type": "text", "mappings": [{"type": "custom"}]}}})
+    processor = MessageProcessor.__new__(MessageProcessor)
+    processor.domain = domain
+    tracker = DialogueStateTracker.from_events("wa:1", [SlotSet("language", "ar")], slots=domain.slots)
+    output = CollectingOutputChannel()
+    prediction = PolicyPrediction.for_action_name(domain, "action_listen")
+
+    again = asyncio.run(processor._run_action(ActionServerDown(), tracker, output, None, prediction))
+
+    assert again is False  # listen: Rasa's own goes on predicting, having said nothing
+    assert [message["text"] for message in output.messages] == [BUSY_TEXTS["ar"]]
+    assert [e.type_name for e in tracker.events][-3:] == ["action", "bot", "action"]
+    assert tracker.latest_action_name == "action_listen"

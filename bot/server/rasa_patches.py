@@ -17,22 +17,44 @@ The internals:
    new events and starts bounded sessions.
 4. `RedisLockStore.red` and `TicketLock` (used by bot/server/lock_store.py): the lock
    store redone with Redis transactions, since Rasa's reads, changes and writes back.
+5. `Agent._create_tracker_store` (patched, private): Rasa wraps every tracker store in
+   a FailSafeTrackerStore that hides its errors (a new conversation on a failed read,
+   the events kept unredacted in memory on a failed write). For a store that says
+   `fails_loudly` (ours, bot/server/tracker_store.py) the wrapper re-raises instead, so
+   the turn fails and the channel answers "busy, try again".
+6. `RemoteAction.run` (patched): Rasa waits up to 300 s (DEFAULT_REQUEST_TIMEOUT,
+   hard-coded) for the action server. Here a call is bounded by the action endpoint's
+   `timeout` (endpoints.yml, seconds; default `ACTION_TIMEOUT`), then fails as an
+   unreachable action server does.
+7. `MessageProcessor._run_action` (patched, private): when an action fails (action
+   server down, slow or erroring), Rasa logs it, drops the action's events and goes on
+   predicting, so the member hears nothing useful. Here the member gets the busy
+   answer of bot/server/channels/busy.py in the reply language (the `language` slot),
+   the turn ends listening, and the form stays where it was for the next message.
 Measured with make bench-load: see the README.
 """
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
-from typing import Any, Callable, Dict, Optional, Text, Type
+from typing import Any, Callable, Dict, List, Optional, Text, Type
 
 import rasa
-from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.agent import Agent
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import RedisLockStore
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.processor import MessageProcessor
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.events import Event
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event
+from rasa.shared.exceptions import RasaException
 from rasa.shared.utils.common import all_subclasses
+
+from bot.server.channels.busy import busy_text
+from bot.shared.languages import LANGUAGE_SLOT
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +68,20 @@ REQUIRED_INTERNALS = (
     (SQLTrackerStore, "SQLEvent"),
     (RedisLockStore, "__init__"),
     (TicketLock, "from_dict"),
+    (Agent, "_create_tracker_store"),
+    (FailSafeTrackerStore, "on_tracker_store_error"),
+    (RemoteAction, "run"),
+    (MessageProcessor, "_run_action"),
 )
+ACTION_TIMEOUT = 10.0  # seconds, when the action endpoint sets no `timeout`
+BUSY_RESPONSE = "utter_service_busy"  # the name the busy answer is logged under
 
 # Rasa's own functions, kept to compare with (tests) and to fall back to.
 ORIGINAL_RESOLVE_BY_TYPE: Callable[..., Optional[Type[Event]]] = Event.resolve_by_type
 ORIGINAL_VALIDATE_ACTION_RESULT: Callable[..., bool] = RemoteAction._validate_action_result
+ORIGINAL_CREATE_TRACKER_STORE: Callable[..., TrackerStore] = Agent._create_tracker_store
+ORIGINAL_REMOTE_ACTION_RUN: Callable[..., Any] = RemoteAction.run
+ORIGINAL_RUN_ACTION: Callable[..., Any] = MessageProcessor._run_action
 
 
 class UnsupportedRasaVersion(RuntimeError):
@@ -91,6 +122,72 @@ def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
     raise error
 
 
+def _raise(error: Exception) -> None:
+    raise error
+
+
+def create_tracker_store(store: Optional[TrackerStore], domain: Any) -> TrackerStore:
+    """Rasa's FailSafeTrackerStore, re-raising the errors of a store that fails loudly."""
+    wrapped = ORIGINAL_CREATE_TRACKER_STORE(store, domain)
+    if getattr(store, "fails_loudly", False) and isinstance(wrapped, FailSafeTrackerStore):
+        wrapped._on_tracker_store_error = _raise
+    return wrapped
+
+
+def action_timeout(action: RemoteAction) -> float:
+    endpoint = getattr(action, "action_endpoint", None)
+    value = (getattr(endpoint, "kwargs", None) or {}).get("timeout")
+    return float(value) if value else ACTION_TIMEOUT
+
+
+async def remote_action_run(self: RemoteAction, *args: Any, **kwargs: Any) -> List[Event]:
+    """Rasa's RemoteAction.run, bounded by the endpoint's `timeout`."""
+    timeout = action_timeout(self)
+    try:
+        return await asyncio.wait_for(ORIGINAL_REMOTE_ACTION_RUN(self, *args, **kwargs), timeout)
+    except asyncio.TimeoutError:
+        raise RasaException(
+            f"Failed to execute custom action '{self.name()}': the action server did not answer within {timeout:.0f} s"
+        ) from None
+
+
+class _Guarded:
+    """An action whose failure is recorded instead of raised (rejections still raise:
+    they are the form's ordinary "not this one")."""
+
+    def __init__(self, action: Any) -> None:
+        self._action = action
+        self.error: Optional[Exception] = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._action, name)
+
+    async def run(self, *args: Any, **kwargs: Any) -> List[Event]:
+        try:
+            return await self._action.run(*args, **kwargs)
+        except ActionExecutionRejection:
+            raise
+        except Exception as error:  # noqa: BLE001 - answered below
+            self.error = error
+            return []
+
+
+async def run_action(self: MessageProcessor, action: Any, tracker: Any, output_channel: Any, nlg: Any,
+                     prediction: Any) -> bool:
+    """Rasa's _run_action; when the action fails, the busy answer, then listen."""
+    guarded = _Guarded(action)
+    predict_another = await ORIGINAL_RUN_ACTION(self, guarded, tracker, output_channel, nlg, prediction)
+    if guarded.error is None:
+        return predict_another
+    logger.error("Action '%s' failed (%s): the member gets the busy answer", action.name(),
+                 type(guarded.error).__name__)
+    text = busy_text(tracker.get_slot(LANGUAGE_SLOT))
+    tracker.update(BotUttered(text, metadata={"utter_action": BUSY_RESPONSE}))
+    await output_channel.send_response(tracker.sender_id, {"text": text})
+    tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+    return False
+
+
 def check_rasa(version: str = rasa.__version__) -> None:
     if not version.startswith(SUPPORTED_RASA):
         raise UnsupportedRasaVersion(
@@ -103,7 +200,13 @@ def check_rasa(version: str = rasa.__version__) -> None:
 
 
 def installed() -> bool:
-    return Event.resolve_by_type is resolve_by_type and RemoteAction._validate_action_result is validate_action_result
+    return (
+        Event.resolve_by_type is resolve_by_type
+        and RemoteAction._validate_action_result is validate_action_result
+        and Agent._create_tracker_store is create_tracker_store
+        and RemoteAction.run is remote_action_run
+        and MessageProcessor._run_action is run_action
+    )
 
 
 def install() -> None:
@@ -113,4 +216,10 @@ def install() -> None:
     check_rasa()
     Event.resolve_by_type = staticmethod(resolve_by_type)
     RemoteAction._validate_action_result = validate_action_result
-    logger.info("Rasa %s: cached event classes and compiled action-response schema installed", rasa.__version__)
+    Agent._create_tracker_store = staticmethod(create_tracker_store)
+    RemoteAction.run = remote_action_run
+    MessageProcessor._run_action = run_action
+    logger.info(
+        "Rasa %s: cached event classes, compiled action-response schema, loud tracker store errors, "
+        "bounded action calls and the busy answer on a failed action installed", rasa.__version__,
+    )

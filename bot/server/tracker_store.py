@@ -10,7 +10,20 @@ endpoints.yml:
 Rasa 3.6 builds a custom store as `cls(host=url, domain=..., event_broker=...,
 **other keys)` (rasa.core.tracker_store._load_from_module_name_in_endpoint_config),
 which is SQLTrackerStore's own signature. If the class cannot be imported Rasa
-silently falls back to the in-memory store, so start-up logs should be checked.
+silently falls back to the in-memory store: the readiness endpoint (/health/ready,
+bot/server/health.py) answers 503 when the store in use is not this one.
+
+It fails loudly. Rasa wraps every store in a FailSafeTrackerStore that, on an error,
+starts a new conversation (retrieve) or keeps the events unredacted in memory (save);
+this store says `fails_loudly`, and bot/server/rasa_patches.py makes the wrapper
+re-raise for it, so a turn that cannot read or write its conversation fails, and the
+channel answers "the service is busy, try again" instead. Every database call runs in
+a worker thread (never on the event loop) and is bounded by `call_timeout` seconds
+(TrackerStoreUnavailable after that), so a hung PostgreSQL costs each conversation its
+own timeout and freezes nothing. The tables are created at start, and, if the database
+was down then (PostgreSQL coming up after Rasa), again before the first call that
+reaches it. With PostgreSQL, `query: {connect_timeout: 3, options: "-c
+statement_timeout=5000"}` in endpoints.yml bounds the connection and each statement.
 
 Before saving, the new events are rewritten: user message text (and the parse
 data: text, entity values) goes through `bot.shared.redaction`; the clear values the
@@ -27,11 +40,16 @@ expires; only the new session is loaded from then on.
 """
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import itertools
 import json
+import logging
+import threading
 import time
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, TypeVar
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionStarted, SlotSet
@@ -41,6 +59,9 @@ from bot.shared.slots import BIRTH_DATE_SLOT, IDENTIFIER_SLOT, LOCKED, UNAVAILAB
 from bot.shared.identifiers import is_masked
 from bot.shared.redaction import PLACEHOLDERS, redact, redact_answer
 
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
 FORM = "file_status_form"
 SENSITIVE_ENTITIES = {"cin": PLACEHOLDERS["cin"], "immatriculation": PLACEHOLDERS["id"], "birth_date": PLACEHOLDERS["date"]}
 # What the form's validation leaves in its slots is safe; anything else is what the
@@ -49,23 +70,110 @@ SAFE_SLOT_VALUES = {IDENTIFIER_SLOT: is_masked, BIRTH_DATE_SLOT: lambda value: v
 SLOT_PLACEHOLDERS = {IDENTIFIER_SLOT: PLACEHOLDERS["id"], BIRTH_DATE_SLOT: PLACEHOLDERS["date"]}
 
 
-class RedactingSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore that stores redacted events only, in bounded sessions."""
+class TrackerStoreUnavailable(RuntimeError):
+    """The conversation database did not answer in time, or not at all."""
 
-    def __init__(self, *args: Any, session_events_limit: Optional[int] = None, **kwargs: Any) -> None:
+
+_thread_loops = threading.local()
+
+
+def _run_in_this_thread(coroutine: Awaitable[T]) -> T:
+    """Runs one of SQLTrackerStore's `async def` methods (synchronous inside: no event
+    broker, so nothing is really awaited) to completion in a worker thread."""
+    loop = getattr(_thread_loops, "loop", None)
+    if loop is None:
+        loop = _thread_loops.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(coroutine)
+
+
+class RedactingSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that stores redacted events only, in bounded sessions, fails
+    loudly and never blocks the event loop."""
+
+    # Read by bot/server/rasa_patches.py: errors of this store are raised, not hidden.
+    fails_loudly = True
+
+    def __init__(
+        self,
+        *args: Any,
+        session_events_limit: Optional[int] = None,
+        call_timeout: float = 10.0,
+        db_threads: int = 8,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.session_events_limit = int(session_events_limit) if session_events_limit else None
+        self.call_timeout = float(call_timeout)
+        # Our own threads: a hung database holds these, not the default executor the
+        # rest of the server (and the channels) use.
+        self._executor = concurrent.futures.ThreadPoolExecutor(int(db_threads), thread_name_prefix="tracker-db")
+        self._tables_ready = False
+        self._tables_lock = threading.Lock()
+        try:
+            self.ensure_tables()
+        except Exception as error:  # noqa: BLE001 - created on the first call that reaches it
+            logger.error(
+                "Tracker store: the conversation database is unreachable at start (%s); turns fail and "
+                "/health/ready answers 503 until it is back, then its tables are created.", type(error).__name__,
+            )
+
+    def ensure_tables(self) -> None:
+        """Creates the tables if they are missing (blocking); once per process once it worked."""
+        if self._tables_ready:
+            return
+        with self._tables_lock:
+            if not self._tables_ready:
+                self.Base.metadata.create_all(self.engine)
+                self._tables_ready = True
+                logger.info("Tracker store: tables present in the conversation database.")
+
+    def check(self) -> None:
+        """Raises unless the database answers and the events table is there (blocking)."""
+        self.ensure_tables()
+        with self.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1 FROM events LIMIT 1")).all()
+
+    async def in_thread(self, call: Callable[[], T], what: str) -> T:
+        """`call()` in a database thread, bounded by `call_timeout`."""
+        def run() -> T:
+            self.ensure_tables()
+            return call()
+
+        future = asyncio.get_running_loop().run_in_executor(self._executor, run)
+        try:
+            return await asyncio.wait_for(future, self.call_timeout)
+        except asyncio.TimeoutError:
+            logger.error("Tracker store: %s did not finish within %.0f s (database hung?)", what, self.call_timeout)
+            raise TrackerStoreUnavailable(f"{what} timed out after {self.call_timeout:.0f} s") from None
+        except Exception as error:
+            logger.error("Tracker store: %s failed: %s", what, type(error).__name__)
+            raise
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        return await self.in_thread(lambda: _run_in_this_thread(super(RedactingSQLTrackerStore, self)
+                                                                 .retrieve(sender_id)), "retrieve")
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
+        return await self.in_thread(lambda: _run_in_this_thread(super(RedactingSQLTrackerStore, self)
+                                                                 .retrieve_full_tracker(conversation_id)),
+                                    "retrieve_full_tracker")
+
+    async def keys(self) -> Iterable[str]:
+        return await self.in_thread(lambda: _run_in_this_thread(super(RedactingSQLTrackerStore, self).keys()), "keys")
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        def save() -> None:
+            _run_in_this_thread(super(RedactingSQLTrackerStore, self).save(tracker))
+            if self._session_is_full(tracker):
+                self._start_new_session(tracker)
+
+        await self.in_thread(save, "save")
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         new = list(super()._additional_events(session, tracker))
         before = itertools.islice(tracker.events, len(tracker.events) - len(new))
         redacted = redact_events([event.as_dict() for event in new], _form_context(before))
         return iter([Event.from_parameters(data) for data in redacted])
-
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
-        if self._session_is_full(tracker):
-            self._start_new_session(tracker)
 
     def _session_is_full(self, tracker: DialogueStateTracker) -> bool:
         last = tracker.events[-1] if tracker.events else None
