@@ -97,6 +97,15 @@ def responses(topics: Dict[str, Topic], others: Dict[str, Topic]) -> Dict[str, l
     return result
 
 
+# A form lets go of the member (data/rules.yml has the rest: greet, bot_challenge and
+# out_of_scope are side turns too; thanks, goodbye and stop end the form). A knowledge
+# answer given during a form is followed by action_note_side_turn, which sets
+# form_side_turn: "first", and the form asks its question once more; "second" (the
+# previous turn was a side turn too), and the form ends quietly with one button that
+# resumes it where it was. Those two rules, per form, are in data/rules.yml.
+SIDE_TURN = "action_note_side_turn"
+
+
 def rules(topics: Dict[str, Topic]) -> dict:
     forms = sorted({topic.form for topic in topics.values() if topic.form})
     result = []
@@ -114,14 +123,10 @@ def rules(topics: Dict[str, Topic]) -> dict:
         for form in forms:
             result.append(
                 {
-                    "rule": f"answer {topic.topic} during {form}, then resume",
+                    "rule": f"answer {topic.topic} during {form}, a side turn",
                     "condition": [{"active_loop": form}],
-                    "steps": [
-                        {"intent": topic.topic},
-                        {"action": topic.response},
-                        {"action": form},
-                        {"active_loop": form},
-                    ],
+                    "steps": [{"intent": topic.topic}, {"action": topic.response}, {"action": SIDE_TURN}],
+                    "wait_for_user_input": False,
                 }
             )
     return {"version": "3.1", "rules": result}
