@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -47,13 +48,13 @@ def add_user(staff_url: str, name: str, role: str, password: str) -> None:
 
 
 def start_staff_server(project: Path, model: Path, staff_url: str, analytics_url: str, log_path: Path,
-                       *extra: str) -> "tuple[subprocess.Popen, str]":
+                       *extra: str, env: Optional[dict] = None) -> "tuple[subprocess.Popen, str]":
     """`python -m bot.tools.staff` on a free loopback port; returns it and its base URL."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.tools.staff", "--db", staff_url, "serve", "--port", str(port),
          "--project", str(project), "--model", str(model), "--analytics-db", analytics_url, *extra],
-        cwd=ROOT, stdout=log_path.open("w"), stderr=subprocess.STDOUT, env={**os.environ},
+        cwd=ROOT, stdout=log_path.open("w"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/login", process, timeout=300)

@@ -39,7 +39,7 @@ def stacked_days(records: Sequence[Record], today: date, days: int = 14) -> str:
             counts[day][r.language or "?"] += 1
     languages = [lang for lang in COLOURS if any(lang in c for c in counts.values())]
     top = _nice_max(max([sum(c.values()) for c in counts.values()] or [1]))
-    width, height, left, bottom = 640, 220, 34, 30
+    width, height, left, bottom = 480, 230, 30, 30
     plot_w, plot_h = width - left - 8, height - bottom - 10
     slot = plot_w / days
     parts = [_axis(top, left, plot_w, plot_h)]
@@ -56,7 +56,7 @@ def stacked_days(records: Sequence[Record], today: date, days: int = 14) -> str:
                 f'<rect x="{left + i * slot + 2:.1f}" y="{y:.1f}" width="{slot - 4:.1f}" height="{h:.1f}" '
                 f'fill="{COLOURS[lang]}"><title>{day.isoformat()} {escape(lang)}: {n}</title></rect>'
             )
-        if i % 2 == 0 or days <= 7:
+        if i % 3 == 0 or days <= 7:
             parts.append(f'<text x="{left + (i + 0.5) * slot:.1f}" y="{height - 12}" text-anchor="middle" '
                          f'class="tick">{day:%d/%m}</text>')
     legend = "".join(
@@ -71,7 +71,7 @@ def bars(counts: Sequence[Tuple[str, int]], title: str, colours: Dict[str, str] 
     if not counts:
         return f'<h2>{escape(title)}</h2><p class="empty muted">Nothing yet.</p>'
     top = _nice_max(max(n for _, n in counts))
-    row, label_w, width = 26, 150, 640
+    row, label_w, width = 30, 140, 420
     height = row * len(counts) + 8
     plot_w = width - label_w - 50
     parts = []
@@ -80,10 +80,10 @@ def bars(counts: Sequence[Tuple[str, int]], title: str, colours: Dict[str, str] 
         w = max(plot_w * n / top, 1)
         colour = (colours or {}).get(label, BAR)
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" class="label">{escape(label)}</text>'
+            f'<text x="{label_w - 6}" y="{y + 20}" text-anchor="end" class="label">{escape(label)}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{colour}">'
             f"<title>{escape(label)}: {n}</title></rect>"
-            f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" class="value">{n}</text>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 20}" class="value">{n}</text>'
         )
     return f"<h2>{escape(title)}</h2>" + _svg(width, height, title, parts)
 

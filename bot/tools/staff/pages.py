@@ -111,8 +111,10 @@ def answers_html(texts: Dict[str, str]) -> str:
 
 
 def titles_html(topic: Topic) -> str:
-    return '<span class="titles">' + "".join(
-        f'<span lang="{HTML_LANG[lang]}" dir="{_dir(lang)}">{escape(topic.title[lang])}</span>'
+    # the separators sit between the titles, outside them: inside a right-to-left title a
+    # separator would be drawn at its right end
+    return '<span class="titles">' + '<span class="sep"> · </span>'.join(
+        f'<bdi lang="{HTML_LANG[lang]}" dir="{_dir(lang)}">{escape(topic.title[lang])}</bdi>'
         for lang in REPLY_LANGUAGES
     ) + "</span>"
 
@@ -120,14 +122,14 @@ def titles_html(topic: Topic) -> str:
 def facts_html(topic: Topic, register: Dict[str, str]) -> str:
     rows = "".join(
         "<tr>"
-        f"<td>{escape(str(fact.get('text', '')))}</td>"
-        f"<td>§{escape(str(fact.get('section', '')))}</td>"
-        "<td>" + "<br>".join(
+        f'<td data-label="Fact">{escape(str(fact.get("text", "")))}</td>'
+        f'<td data-label="Section">§{escape(str(fact.get("section", "")))}</td>'
+        '<td data-label="Sources">' + "<br>".join(
             f'<abbr title="{escape(register.get(s, "not in the source register"))}">{escape(s)}</abbr> '
             f'<span class="small">{escape(register.get(s, ""))}</span>'
             for s in fact.get("sources", [])
         ) + "</td>"
-        f"<td>{escape(str(fact.get('confidence', '')))}</td></tr>"
+        f'<td data-label="Confidence">{escape(str(fact.get("confidence", "")))}</td></tr>'
         for fact in topic.facts
     )
     return (
@@ -319,6 +321,8 @@ def training_html(session: Session, training, model) -> str:
         css, word = ("ok", "done") if training.ok else ("no", "failed")
         state = (f'<p class="{css}" id="training" data-state="{word}">{escape(training.message)} '
                  f"({training.finished_at:%Y-%m-%d %H:%M} UTC, {training.seconds:.0f} s).</p>")
+        if training.ok:
+            state += ('<p><a href="/inbox/labelled">Which labelled messages the new model understands</a></p>')
         if training.log_tail:
             state += f"<details><summary>Training log (end)</summary><pre>{escape(training.log_tail)}</pre></details>"
     model_line = (f"Model trained {model.trained_at:%Y-%m-%d %H:%M} UTC, loaded {model.loaded_at:%H:%M} UTC."
@@ -402,6 +406,6 @@ def dashboard_page(session: Session, stats: Sequence[Tuple[str, int]], charts: S
         f'<h1>Dashboard</h1><p class="muted">Unanswered messages since {since:%Y-%m-%d} (UTC).</p>{stat_html}'
         f"{chart_html}<h2>Groups that grow</h2>"
         '<div class="table-wrap card"><table id="growing"><thead><tr><th>Group</th><th>Representative text</th>'
-        f"<th>Last 7 days</th><th>7 days before</th><th>Unreviewed</th></tr></thead><tbody>{rows}</tbody></table></div>"
+        f"<th>Last 7 days</th><th>Week before</th><th>To review</th></tr></thead><tbody>{rows}</tbody></table></div>"
     )
     return layout("Dashboard", body, session, "dashboard")
