@@ -29,6 +29,7 @@ endpoints.yml:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import time
@@ -53,6 +54,9 @@ class AtomicRedisLockStore(RedisLockStore):
         self.max_wait = float(kwargs.pop("max_wait", DEFAULT_MAX_WAIT))
         kwargs["socket_timeout"] = float(kwargs.get("socket_timeout") or DEFAULT_SOCKET_TIMEOUT)
         super().__init__(**kwargs)
+        # Our own threads: each call is bounded by the socket timeout, and a slow Redis
+        # never takes the threads the channels or the tracker store use.
+        self._threads = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="lock-store")
 
     def ping(self) -> bool:
         """True when Redis answers (blocking, bounded by the socket timeout)."""
@@ -91,7 +95,7 @@ class AtomicRedisLockStore(RedisLockStore):
 
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
         try:
-            return await asyncio.to_thread(function, *args)
+            return await asyncio.get_running_loop().run_in_executor(self._threads, function, *args)
         except LockError:
             raise
         except Exception as error:  # redis ConnectionError, TimeoutError...

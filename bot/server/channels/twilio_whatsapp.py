@@ -35,7 +35,7 @@ from bot.server.channels.outgoing import (
     post_with_retry,
     split_text,
 )
-from bot.server.channels.webhook import Incoming, TurnPolicy, WebhookInput, credential
+from bot.server.channels.webhook import remember_options, Incoming, TurnPolicy, WebhookInput, credential
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class TwilioWhatsAppOutput(OutputChannel):
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
         options = options_from_buttons(buttons)
-        await asyncio.to_thread(self._option_memory.remember, recipient_id, options)
+        await remember_options(self._option_memory, recipient_id, options)
         await self.send_text_message(recipient_id, numbered_text(text or "", options))
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import logging
 import os
 from dataclasses import dataclass
@@ -50,6 +51,26 @@ from bot.server.channels.outgoing import OptionMemory
 logger = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
+
+# The channel database's calls (message ids, numbered options) run in these threads,
+# each bounded by STATE_TIMEOUT seconds: a hung database holds these threads, never the
+# event loop, the default executor or the lock store's threads.
+_STATE_THREADS = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="channel-db")
+STATE_TIMEOUT = 5.0
+
+
+class ChannelStateUnavailable(RuntimeError):
+    """The channel database did not answer within STATE_TIMEOUT seconds."""
+
+
+async def state_call(call: Callable[..., Any], *args: Any) -> Any:
+    """`call(*args)` (a blocking MessageIdStore / SQLOptionMemory method) in a channel
+    database thread, bounded by STATE_TIMEOUT."""
+    future = asyncio.get_running_loop().run_in_executor(_STATE_THREADS, call, *args)
+    try:
+        return await asyncio.wait_for(future, STATE_TIMEOUT)
+    except asyncio.TimeoutError:
+        raise ChannelStateUnavailable(f"{getattr(call, '__name__', 'call')} timed out") from None
 
 
 def credential(credentials: Optional[Dict[str, Any]], key: str, variable: str) -> Optional[str]:
@@ -92,6 +113,15 @@ class TurnPolicy:
             retry_delay=_env_number("AMO_CHANNEL_RETRY_DELAY", default.retry_delay),
             drain_seconds=_env_number("AMO_CHANNEL_DRAIN_SECONDS", default.drain_seconds),
         )
+
+
+async def remember_options(memory: OptionMemory, conversation_id: str, options: Any) -> None:
+    """Remembers the numbered options sent; a failure is logged, not raised: the reply
+    goes out anyway, and a "2" typed then stays "2"."""
+    try:
+        await state_call(memory.remember, conversation_id, options)
+    except Exception as error:  # noqa: BLE001
+        logger.error("Numbered options not remembered: %s", type(error).__name__)
 
 
 class BackgroundTurns:
@@ -328,7 +358,7 @@ class WebhookInput(InputChannel):
                     self._claimed.add(message_id)
                 text = message.text
                 if message.typed:
-                    text = await asyncio.to_thread(self.option_memory.resolve, member, text)
+                    text = await state_call(self.option_memory.resolve, member, text)
                 held = HeldOutput(self.get_output_channel())
                 await on_new_message(UserMessage(text, held, member, input_channel=self.name(),
                                                  message_id=message_id, metadata={"channel": self.name()}))
@@ -362,9 +392,9 @@ class WebhookInput(InputChannel):
         """A MessageIdStore call in a worker thread; raises as the store does, except
         done/release whose failure is only logged (the turn already ran or failed)."""
         if call.__name__ == "claim":
-            return await asyncio.to_thread(call, message_id)
+            return await state_call(call, message_id)
         try:
-            return await asyncio.to_thread(call, message_id)
+            return await state_call(call, message_id)
         except Exception as error:  # noqa: BLE001
             logger.error("%s message id not marked %s: %s", self.name(), call.__name__, type(error).__name__)
             return None

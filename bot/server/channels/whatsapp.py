@@ -35,7 +35,7 @@ from bot.server.channels.outgoing import (
     split_text,
     truncate,
 )
-from bot.server.channels.webhook import BadDelivery, Incoming, TurnPolicy, WebhookInput, credential
+from bot.server.channels.webhook import remember_options, BadDelivery, Incoming, TurnPolicy, WebhookInput, credential
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class WhatsAppOutput(OutputChannel):
     ) -> None:
         messages, numbered = render(text or "", buttons)
         # Also when nothing was numbered: a "2" must not pick from older options.
-        await asyncio.to_thread(self._option_memory.remember, recipient_id, numbered)
+        await remember_options(self._option_memory, recipient_id, numbered)
         for message in messages:
             await self._send(recipient_id, message)
 
@@ -272,6 +272,8 @@ class WhatsAppInput(WebhookInput):
             access_token=credential(credentials, "access_token", "WHATSAPP_ACCESS_TOKEN"),
             phone_number_id=credential(credentials, "phone_number_id", "WHATSAPP_PHONE_NUMBER_ID"),
             api_version=(credentials or {}).get("api_version") or DEFAULT_API_VERSION,
+            # Another Graph API address: a test double (tests/faults) or a proxy.
+            graph_url=credential(credentials, "graph_url", "WHATSAPP_GRAPH_URL") or GRAPH_URL,
             message_ids=message_ids,
             option_memory=option_memory,
             policy=TurnPolicy.from_environment(),
