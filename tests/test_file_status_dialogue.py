@@ -30,10 +30,16 @@ def test_a_darija_member_with_missing_documents(conversation):
     assert said(messages, "utter_file_status_incomplete", "dar")
 
 
-def test_a_wrong_birth_date_gets_one_neutral_message(conversation):
+def test_a_wrong_birth_date_says_what_to_do_and_does_not_start_over_unasked(conversation):
     conversation.say("Bonjour, où en est mon dossier AMO ?")
     conversation.say("ZZ100004")
-    assert said(conversation.say("01/01/1980"), "utter_file_status_mismatch", "fr")
+    messages = conversation.say("01/01/1980")
+    assert said(messages, "utter_file_status_mismatch", "fr")
+    assert not said(messages, "utter_ask_member_identifier", "fr")
+    [retry] = [m for m in messages if m.get("buttons")]
+    assert [b["payload"] for b in retry["buttons"]] == ["/check_file_status"]
+    # The member restarts with one tap.
+    assert said(conversation.say("/check_file_status"), "utter_ask_member_identifier", "fr")
 
 
 def test_a_malformed_identifier_is_explained(conversation):
@@ -44,7 +50,9 @@ def test_a_malformed_identifier_is_explained(conversation):
 def test_three_failures_lock_the_look_up(conversation):
     conversation.say("هل تم قبول ملفي في التأمين الإجباري عن المرض؟")
     outcomes = []
-    for _ in range(3):  # after a mismatch the form asks for the identifier again
+    for attempt in range(3):
+        if attempt:  # after a mismatch the member restarts with the button
+            conversation.say("/check_file_status")
         conversation.say("ZZ100006")
         outcomes.append(conversation.say("01/01/1950"))
     assert said(outcomes[0], "utter_file_status_mismatch", "ar")
@@ -57,3 +65,49 @@ def test_cancel_mid_form(conversation):
     conversation.say("ZZ100001")
     assert variant("utter_stopped", "dar") in [m.get("text") for m in conversation.say("safi")]
     assert conversation.slot("member_identifier") is None
+
+
+def test_goodbye_mid_look_up_gets_goodbye_never_the_question(conversation):
+    assert said(conversation.say("fin wsal dossier dyali f cnss?"), "utter_ask_member_identifier", "dar")
+    messages = conversation.say("بسلامة")
+    assert said(messages, "utter_goodbye", "dar")
+    assert not said(messages, "utter_ask_member_identifier", "dar")
+    assert said(messages, "utter_resume_file_status_form", "dar")
+
+
+def test_a_second_unrelated_turn_ends_the_look_up(conversation):
+    conversation.say("Bonjour, où en est mon dossier AMO ?")
+    messages = conversation.say("Comment se faire rembourser ?")
+    assert [m.get("text") for m in messages].count(variant("utter_ask_member_identifier", "fr")) == 1
+    messages = conversation.say("Quels soins sont couverts ?")
+    assert not said(messages, "utter_ask_member_identifier", "fr")
+    assert said(messages, "utter_resume_file_status_form", "fr")
+
+
+def test_a_cpu_payer_who_is_late_is_sent_to_the_dgi_not_the_tns_link(conversation):
+    conversation.say("Bonjour, où en est mon dossier AMO ?")
+    conversation.say("ZZ100007")
+    messages = conversation.say("24/12/1969")
+    assert said(messages, "utter_file_status_next_pay_with_cpu", "fr")
+    assert not any("bpc-payement" in (m.get("text") or "") for m in messages)
+
+
+def test_a_salaried_member_is_told_the_employer_pays(conversation):
+    conversation.say("Bonjour, où en est mon dossier AMO ?")
+    conversation.say("ZZ100008")
+    assert said(conversation.say("17/04/1983"), "utter_file_status_next_nothing_to_do_employer", "fr")
+
+
+def test_rules_a_mismatch_ends_the_look_up_and_goodbye_lets_go():
+    from tests.rule_dialogue import RuleDialogue
+
+    dialogue = RuleDialogue()
+    assert dialogue.say("check_file_status", requested="member_identifier") == ["file_status_form"]
+    assert dialogue.say("inform", requested="member_birth_date") == ["file_status_form"]
+    # The birth date does not match: validation ends the form (requested_slot None).
+    assert dialogue.say("inform", form_done=True) == ["file_status_form", "action_file_status"]
+    assert dialogue.active_loop is None
+    dialogue = RuleDialogue()
+    dialogue.say("check_file_status", requested="member_identifier")
+    assert dialogue.say("goodbye") == [
+        "utter_goodbye", "action_deactivate_loop", "utter_resume_file_status_form"]
