@@ -238,6 +238,15 @@ class Stack:
         return [f"http://127.0.0.1:{self.port + 50 + i}/webhook" for i in range(self.instances)]
 
     def __enter__(self) -> "Stack":
+        """Starts every server; if one fails to start, stops those already started
+        (Python calls __exit__ only after a successful __enter__)."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> "Stack":
         endpoints_file = os.environ.get("AMO_ENDPOINTS", "endpoints.yml")
         if self.instances > 1 and "lock_store" not in (ROOT / endpoints_file).read_text():
             raise SystemExit("several instances need a shared lock store: AMO_ENDPOINTS=deploy/endpoints.yml")
@@ -281,10 +290,20 @@ class Stack:
         raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
 
     def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stops every server started, killing one that does not stop within 60 s."""
         for process in self.processes.values():
-            process.terminate()
-        for process in self.processes.values():
-            process.wait(timeout=60)
+            if process.poll() is None:
+                process.terminate()
+        for name, process in self.processes.items():
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                print(f"the {name} did not stop within 60 s: killed", file=sys.stderr)
+                process.kill()
+                process.wait(timeout=10)
 
     @property
     def pids(self) -> Dict[str, int]:

@@ -64,6 +64,9 @@ verification_attempts = Table(
     Column("success", Boolean, nullable=False),
     Index("ix_attempts_conversation", "conversation_hash", "attempted_at"),
     Index("ix_attempts_identifier", "identifier_hash", "attempted_at"),
+    # The per-minute look-up count and the spray alarm's failure count read all
+    # conversations' recent attempts (bench/members.py: a scan without it).
+    Index("ix_attempts_at", "attempted_at", "success"),
 )
 
 # The identifier given during the form, kept server-side so that the tracker only
@@ -79,6 +82,8 @@ pending_lookups = Table(
     # True once the birth date matched: action_file_status may then read the file.
     Column("verified", Boolean, nullable=False, default=False),
     Column("expires_at", DateTime, nullable=False),
+    # Every write deletes the expired rows of abandoned conversations.
+    Index("ix_pending_expires", "expires_at"),
 )
 
 # One row: the schema version and the salt of the attempt hashes, which must
