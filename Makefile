@@ -12,7 +12,7 @@ MODEL_INPUTS := config.yml $(shell find domain data -type f -name '*.yml') $(GEN
                 $(shell find bot/server/nlu -type f -name '*.py') bot/server/policies.py \
                 bot/shared/text.py bot/shared/languages.py
 
-.PHONY: run test train shell bench bench-load reference review lock clean check-shared
+.PHONY: run test train shell bench bench-load bench-members reference review lock clean check-shared
 
 run: $(MODEL) ## set up, train if needed, seed the demo members, start the action server and Rasa
 	$(PY) -m actions.members.demo
@@ -33,6 +33,9 @@ bench: $(MODEL) ## accuracy, macro-F1, training time and parse latency vs Rasa's
 bench-load: $(MODEL) ## latency and throughput of the real stack at 1, 8 and 32 conversations (ARGS="--instances 2")
 	$(PY) -m actions.members.demo
 	$(PY) -m bench.load $(ARGS)
+
+bench-members: $(STAMPS)/requirements ## look-up and verification p50/p95 over 1,000,000 members in PostgreSQL (ARGS="--keep", "--members 100000")
+	$(PY) bench/members.py $(ARGS)
 
 reference: $(MODEL) ## desk agents' quick reference (ARGS="--topics", "--export sheet.html", "--ask '...'")
 	$(PY) -m bot.tools.reference $(ARGS)
