@@ -87,3 +87,198 @@ def test_huge_and_binary_like_input_does_not_crash() -> None:
     redacted = redact(text)
     assert "0612345678" not in redacted
     assert redacted.count("<PHONE>") == text.count("0612345678")
+
+
+# --- property-style: every form the parser accepts is redacted ----------------------
+#
+# hypothesis is not installed: the forms are generated with plain Python over the
+# variants the parser accepts (bot/shared/identifiers.py), with a fixed seed, and
+# each is checked to be accepted by the parser before its redaction is checked.
+
+import random  # noqa: E402
+import re  # noqa: E402
+from datetime import date  # noqa: E402
+
+from bot.shared.identifiers import MONTHS, Identifier, IdentifierProblem, fold, parse_birth_date, parse_identifier  # noqa: E402
+
+SEED = 1409
+TODAY = date(2026, 12, 1)
+EASTERN = {"arabic": "٠١٢٣٤٥٦٧٨٩", "persian": "۰۱۲۳۴۵۶۷۸۹"}
+# Real CIN prefixes of both lengths (facts §14: one or two letters).
+PREFIXES = ["A", "B", "BE", "BK", "BH", "C", "CD", "D", "EE", "G", "H", "HH", "J", "JA", "K", "L", "M", "Q", "T", "X", "ZZ"]
+DIGIT_SEPARATORS = [" ", "-", ".", "/", "_", "  ", " - ", " / "]
+LETTER_SEPARATORS = ["", " ", "-", "_", ".", "/", "  ", " - "]
+# Contexts hold no digit, so that any digit left after redaction comes from the value.
+CONTEXTS = ["{}", "ma cin hiya {} afak", "{} merci", "رقم البطاقة {}", "numéro : {}.", "salam, {}", "CIN={}"]
+DATE_CONTEXTS = ["{}", "tzadt f {}", "je suis né le {}.", "ولدت في {}", "mzyada {} merci", "date: {}"]
+
+
+def _digits(rng: random.Random, count: int) -> str:
+    return "".join(rng.choice("0123456789") for _ in range(count))
+
+
+def _script(rng: random.Random, text: str) -> str:
+    choice = rng.choice(["ascii", "ascii", "arabic", "persian"])
+    return text if choice == "ascii" else text.translate(str.maketrans("0123456789", EASTERN[choice]))
+
+
+def _group(rng: random.Random, digits: str) -> str:
+    size = rng.choice([0, 2, 3, 3])
+    if not size:
+        return digits
+    separator = rng.choice(DIGIT_SEPARATORS)
+    return separator.join(digits[i : i + size] for i in range(0, len(digits), size))
+
+
+def _case(rng: random.Random, letters: str) -> str:
+    return rng.choice([letters.upper(), letters.lower(), letters.capitalize(), letters.swapcase()])
+
+
+def generated_identifiers(rng: random.Random, count: int):
+    """(written form, normalised value) pairs the parser accepts, in every accepted variant."""
+    found = []
+    while len(found) < count:
+        if rng.random() < 0.6:
+            letters = rng.choice(PREFIXES)
+            digits = _digits(rng, rng.randint(4, 8))
+            written = _case(rng, letters) + rng.choice(LETTER_SEPARATORS) + _group(rng, digits)
+            value = letters + digits
+        else:
+            digits = _digits(rng, rng.choice([9, 9, 9, 7, 8, 10, 12]))
+            written, value = _group(rng, digits), digits
+        written = _script(rng, written)
+        parsed = parse_identifier(written)
+        accepted = (isinstance(parsed, Identifier) and parsed.value == value) or (
+            isinstance(parsed, IdentifierProblem) and parsed.code == "unusual_length" and parsed.candidate == value
+        )
+        assert accepted, (written, parsed)  # the generator makes only forms the parser takes
+        found.append((written, value))
+    return found
+
+
+LATIN_MONTHS = [name for name in MONTHS if name.isascii()]
+ARABIC_MONTHS = [name for name in MONTHS if not name.isascii()]
+
+
+def generated_dates(rng: random.Random, count: int):
+    """(written form, with year?) pairs: numeric, ISO and in words, with or without the year."""
+    found = []
+    while len(found) < count:
+        born = date(rng.randint(1930, 2020), rng.randint(1, 12), rng.randint(1, 28))
+        kind = rng.choice(["numeric", "numeric", "iso", "words", "words", "words_no_year"])
+        year = str(born.year) if rng.random() < 0.8 else f"{born.year % 100:02d}"
+        day = str(born.day) if rng.random() < 0.5 else f"{born.day:02d}"
+        month = str(born.month) if rng.random() < 0.5 else f"{born.month:02d}"
+        if kind == "numeric":
+            separator = rng.choice(["/", "-", ".", " / ", " - "])
+            written = separator.join([day, month, year])
+        elif kind == "iso":
+            separator = rng.choice(["-", "/", "."])
+            written = separator.join([str(born.year), f"{born.month:02d}", f"{born.day:02d}"])
+        else:
+            names = [n for n, number in MONTHS.items() if number == born.month]
+            name = rng.choice(names)
+            if name.isascii():
+                name = _case(rng, name).replace("  ", " ")
+                name = name.capitalize() if name.swapcase() == name.lower() and rng.random() < 0.5 else name
+            suffix = rng.choice(["", "", "er"]) if day in ("1", "01") else ""
+            written = f"{day}{suffix} {name}" + (f" {str(born.year)}" if kind == "words" else "")
+        written = _script(rng, written)
+        with_year = kind != "words_no_year"
+        if with_year:
+            assert isinstance(parse_birth_date(written, TODAY), date), written
+        found.append((written, with_year))
+    return found
+
+
+def generated_phones(rng: random.Random, count: int):
+    formats = [
+        lambda p, d: f"0{p}{d}",
+        lambda p, d: " ".join([f"0{p}", *re.findall("..", d)]),
+        lambda p, d: ".".join([f"0{p}", *re.findall("..", d)]),
+        lambda p, d: "-".join([f"0{p}", *re.findall("..", d)]),
+        lambda p, d: f"+212{p}{d}",
+        lambda p, d: f"+212 {p} " + " ".join(re.findall("..", d)),
+        lambda p, d: f"+212 (0){p} " + " ".join(re.findall("..", d)),
+        lambda p, d: f"00212 {p}" + "-".join(re.findall("..", d)),
+        lambda p, d: f"00212{p}{d}",
+        lambda p, d: f"(+212) {p}{d[:2]}-{d[2:5]}-{d[5:]}",
+        lambda p, d: f"+212-{p}-" + "-".join(re.findall("..", d)),
+        lambda p, d: f"+212.{p}." + ".".join(re.findall("..", d)),
+    ]
+    return [_script(rng, rng.choice(formats)(rng.choice("567"), _digits(rng, 8))) for _ in range(count)]
+
+
+def generated_emails(rng: random.Random, count: int):
+    names = ["amina", "fatima.zahra", "m.bennani", "youssef_90", "said+cnss", "k-idrissi"]
+    domains = ["gmail.com", "hotmail.fr", "menara.ma", "yahoo.co.uk", "cnss-test.org.ma"]
+    return [f"{rng.choice(names)}{rng.choice(['', '85', '.2001'])}@{rng.choice(domains)}" for _ in range(count)]
+
+
+def generated_values(seed: int = SEED, count: int = 40):
+    """Personal values in every accepted form: the parser's identifiers and dates, phones, e-mails."""
+    rng = random.Random(seed)
+    return {
+        "identifiers": [w for w, _ in generated_identifiers(rng, count)],
+        "dates": [w for w, _ in generated_dates(rng, count)],
+        "phones": generated_phones(rng, count),
+        "emails": generated_emails(rng, count),
+    }
+
+
+def _left_digits(text: str) -> str:
+    return re.sub(r"\D", "", fold(text))
+
+
+def _parsed_value(text: str):
+    parsed = parse_identifier(text)
+    return parsed.value if isinstance(parsed, Identifier) else getattr(parsed, "candidate", None)
+
+
+def test_every_generated_identifier_is_redacted_in_every_context_the_parser_reads_it_in():
+    rng = random.Random(SEED)
+    checked = 0
+    for written, value in generated_identifiers(rng, 600):
+        for context in CONTEXTS:
+            text = context.format(written)
+            if context != "{}" and _parsed_value(text) != value:
+                continue  # in this sentence the parser does not read it as this identifier
+            checked += 1
+            redacted = redact(text)
+            assert not _left_digits(redacted), (text, redacted)
+            assert value not in fold(redacted).upper(), (text, redacted)
+    assert checked > 600 * 4  # most sentences do read as the identifier
+
+
+def test_every_generated_date_is_redacted_with_or_without_the_year():
+    rng = random.Random(SEED + 1)
+    for written, _ in generated_dates(rng, 600):
+        for context in DATE_CONTEXTS:
+            text = context.format(written)
+            redacted = redact(text)
+            assert not _left_digits(redacted), (text, redacted)
+            assert "<DATE>" in redacted, (text, redacted)
+
+
+def test_every_generated_phone_and_email_is_redacted():
+    rng = random.Random(SEED + 2)
+    for phone in generated_phones(rng, 400):
+        for context in ("{}", "tel {} afak", "appelez-moi au {}.", "رقمي {}"):
+            redacted = redact(context.format(phone))
+            assert not _left_digits(redacted) and "<PHONE>" in redacted, (phone, redacted)
+    for email in generated_emails(rng, 200):
+        redacted = redact(f"mon mail: {email}, merci")
+        assert "@" not in redacted and "<EMAIL>" in redacted, (email, redacted)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["bk 123456", "BK 123 456", "BK-123-456", "Bk 123456", "123/456/789", "123_456_789", "123  456  789",
+     "١٢/٠٣/١٩٨٥", "12 mars 1985", "3 مارس", "25/01", "zwjt f 25/1", "D 123456", "b.k 123456",
+     "amina.bennani@gmail.com", "+212 6 12 34 56 78", "00212 6-12-34-56-78", "(+212) 612-345-678"],
+)
+def test_the_forms_the_review_found_surviving_are_redacted(text):
+    """Review finding 7: each of these was parsed (or is personal) but survived redact()."""
+    redacted = redact(f"salam {text} merci")
+    assert not _left_digits(redacted) and "@" not in redacted, redacted
+    assert "مارس" not in redacted and "mars" not in redacted

@@ -88,7 +88,7 @@ def test_saved_events_hold_no_identifier_date_or_phone(store, tmp_path: Path) ->
         assert secret not in stored
     # Ordinary words and numbers stay readable; the form's safe values are kept.
     assert "CPU 2021, 3ndi 25 ans, tel <PHONE>" in stored
-    assert "ma cin ab <ID>" in stored
+    assert "ma cin <CIN>" in stored
     assert "tzadt <DATE>" in stored
     assert "<PHONE> <CIN>" in stored
     values = [json.loads(row.data).get("value") for row in rows if row.type_name == "slot"]
@@ -141,3 +141,59 @@ def test_without_a_limit_sessions_are_left_alone(store) -> None:
     tracker.update(ActionExecuted("action_listen"))
     asyncio.run(store.save(tracker))
     assert asyncio.run(store.retrieve("member-1")).events[0].type_name != "session_started"
+
+
+# -- failing loudly, bounded, off the event loop ---------------------------------------
+
+
+def test_a_database_down_at_start_is_logged_and_its_tables_are_created_once_it_is_there(tmp_path: Path, caplog) -> None:
+    later = tmp_path / "not-yet"  # SQLite cannot open a file in a missing directory: "down"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(later / "trackers.db"))
+    assert "unreachable at start" in caplog.text
+    tracker = DialogueStateTracker.from_events("wa:1", first_turns(), slots=DOMAIN.slots)
+    with pytest.raises(Exception):
+        asyncio.run(store.save(tracker))  # raised, not kept in memory
+
+    later.mkdir()  # the database is back
+    asyncio.run(store.save(tracker))
+    assert asyncio.run(store.retrieve("wa:1")).get_slot("requested_slot") == "member_birth_date"
+    store.check()
+
+
+def test_a_hung_database_call_times_out_and_the_event_loop_keeps_running(store, monkeypatch) -> None:
+    import threading
+    import time as clock
+
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    from bot.server.tracker_store import TrackerStoreUnavailable
+
+    release = threading.Event()
+
+    async def hung(self, sender_id):
+        release.wait(10)  # blocking, as a psycopg2 call on a frozen server
+        return None
+
+    monkeypatch.setattr(SQLTrackerStore, "retrieve", hung)
+    store.call_timeout = 0.5
+
+    async def scenario():
+        ticks = 0
+
+        async def tick():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.ensure_future(tick())
+        started = clock.monotonic()
+        with pytest.raises(TrackerStoreUnavailable):
+            await store.retrieve("wa:1")
+        ticker.cancel()
+        return clock.monotonic() - started, ticks
+
+    seconds, ticks = asyncio.run(scenario())
+    release.set()
+    assert seconds < 2
+    assert ticks > 20  # the loop served others meanwhile (0 ticks when the call blocks it)

@@ -27,7 +27,10 @@ statement_timeout=5000"}` in endpoints.yml bounds the connection and each statem
 
 Before saving, the new events are rewritten: user message text (and the parse
 data: text, entity values) goes through `bot.shared.redaction`; the clear values the
-file-status form extracts into its slots are replaced by placeholders. The count of
+file-status form extracts into its slots are replaced by placeholders; the client's
+metadata of a user message is redacted too; a bot answer that holds the member's file
+(utter_file_status_<state>, contributions, next step) is stored as "<FILE STATUS>", any
+other bot text redacted. The count of
 events is unchanged, which SQLTrackerStore relies on to find the events it has not
 stored yet. No event broker is configured: one would receive unredacted events.
 
@@ -253,8 +256,35 @@ def redact_events(
             if event.get("text"):
                 event["text"] = scrub(event["text"])
             event["parse_data"] = _redact_parse_data(event.get("parse_data") or {}, scrub)
+            # The client fills it (web chat, REST): anything may be in it.
+            event["metadata"] = _deep_redact(event.get("metadata") or {}, scrub, keys=True)
+        elif kind == "bot":
+            event.update(_redact_bot(event))
         redacted.append(event)
     return redacted
+
+
+# The bot's answers that hold the member's file (state, dates, last month paid,
+# beneficiaries): stored as a placeholder only. The other file-status answers
+# (mismatch, locked, unavailable) say nothing of a file and are kept, redacted.
+PRIVATE_BOT_PREFIX = "utter_file_status_"
+NOT_PRIVATE_BOT = {
+    "utter_file_status_mismatch", "utter_file_status_start_again", "utter_file_status_locked_minutes",
+    "utter_file_status_locked_hours", "utter_file_status_unavailable",
+}
+FILE_STATUS_PLACEHOLDER = "<FILE STATUS>"
+
+
+def _redact_bot(event: Dict[str, Any]) -> Dict[str, Any]:
+    metadata = event.get("metadata") or {}
+    response = str(metadata.get("utter_action") or "")
+    if response.startswith(PRIVATE_BOT_PREFIX) and response not in NOT_PRIVATE_BOT:
+        return {"text": FILE_STATUS_PLACEHOLDER, "data": {}, "metadata": {"utter_action": "utter_file_status"}}
+    return {
+        "text": redact(event["text"]) if event.get("text") else event.get("text"),
+        "data": _deep_redact(event.get("data") or {}, redact),
+        "metadata": _deep_redact(metadata, redact),
+    }
 
 
 def _slot_value(name: str, value: Any) -> Any:
@@ -271,11 +301,14 @@ def _redact_parse_data(parse_data: Dict[str, Any], scrub: Callable[[str], str]) 
     return parse_data
 
 
-def _deep_redact(value: Any, scrub: Callable[[str], str]) -> Any:
+def _deep_redact(value: Any, scrub: Callable[[str], str], keys: bool = False) -> Any:
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {key: _deep_redact(item, scrub) for key, item in value.items()}
+        return {
+            (scrub(key) if keys and isinstance(key, str) else key): _deep_redact(item, scrub, keys)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
-        return [_deep_redact(item, scrub) for item in value]
+        return [_deep_redact(item, scrub, keys) for item in value]
     return value

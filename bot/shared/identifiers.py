@@ -67,14 +67,25 @@ WRITTEN_DATE = (
     rf"(?P<wm>{_MONTH_ALTERNATION})\.?(?![^\W\d_])"
     r"(?:,?\s+(?P<wy>\d{4}|\d{2})(?!\d))?"
 )
-# Letters glued or dashed to the digits ("ab123456", "ab-123456"), or capitals then a space
-# ("AB 123456"); "de 150000" is a French phrase, not a CIN.
+# What members put between the parts of a number: spaces, dashes, dots, slashes, underscores.
+SEPARATOR = r"[\s\-_./]"
+# Short words, in lower case or capitalised, that come before a number in a sentence
+# and are no CIN letters: "revenu de 150000", "appelez le 3939", "f 2021". Capitals
+# ("D 123456") stay a CIN. Case-sensitive even where the pattern is not.
+_WORDS = "de du le la en et un au ou fi el al f l d w y".split()
+NOT_CIN_LETTERS = "(?-i:{})".format("|".join(_WORDS + [word.capitalize() for word in _WORDS if len(word) > 1]))
+# One or two letters (any case; "B.K" too) glued, dashed or spaced to 4 to 8 digits,
+# the digits possibly grouped: "ab123456", "AB-123456", "bk 123 456", "BK/123/456".
+# A group after a separator has 2 digits or more and is not glued to a word, so that
+# "ab123456 3afak" stops before the "3".
+_CIN_DIGITS = r"(?=(?:[\s\-_./]{0,2}\d){4})\d{1,8}(?:[\s\-_./]{1,2}\d{2,8}(?![^\W\d_]))*"
+_CIN_LETTERS = r"[A-Za-z](?:[.\-]?[A-Za-z])?"
 CIN = (
-    r"(?<![A-Za-z])(?:(?P<letters>[A-Za-z]{1,2})-?(?P<cdigits>\d{4,8})"
-    r"|(?P<sep_letters>(?-i:[A-Z]{1,2}))\s(?P<sep_digits>\d{5,8}))(?!\d)"
+    rf"(?<![^\W\d_])(?:(?P<letters>{_CIN_LETTERS})[\-_./]?(?P<cdigits>{_CIN_DIGITS})"
+    rf"|(?!{NOT_CIN_LETTERS}\s)(?P<sep_letters>{_CIN_LETTERS}){SEPARATOR}{{1,3}}(?P<sep_digits>{_CIN_DIGITS}))(?!\d)"
 )
-# Seven digits or more, possibly grouped with spaces, dots or dashes ("123 456 789").
-DIGIT_RUN = r"(?<!\d)\d(?:[\s.\-]?\d){6,}(?!\d)"
+# Seven digits or more, possibly grouped ("123 456 789", "123/456/789", "123  456  789").
+DIGIT_RUN = r"(?<!\d)\d(?:[\s\-_./]{0,3}\d){6,}(?!\d)"
 
 CIN_DIGITS = range(4, 9)  # validators disagree (facts §14); the TNS form has 8 boxes
 IMMATRICULATION_DIGITS = 9
@@ -117,9 +128,21 @@ class BirthDateProblem:
 
 
 _COMPACT_CIN = re.compile(r"([A-Z]{1,2})(\d+)")
-_CIN_IN_TEXT = re.compile(CIN)
+_CIN_IN_TEXT = re.compile(CIN, re.IGNORECASE)
 _DIGITS_IN_TEXT = re.compile(r"(?<!\d)\d(?:[\s.\-]?\d)*(?!\d)")
 _SEPARATORS = re.compile(r"[\s.\-_/]+")
+
+
+def whole_identifier_kind(text: str) -> Optional[str]:
+    """"cin" or "immatriculation" when the whole of `text`, separators removed, is
+    one (the first thing `parse_identifier` tries: "d 123456", "b.k-123-456",
+    "123/456/789"), whatever its length checks say; else None."""
+    compact = _SEPARATORS.sub("", fold(text or "").strip()).upper()
+    if compact.isdigit() and len(compact) >= PLAUSIBLE_REGISTRATION_DIGITS.start:
+        return "immatriculation"
+    if _COMPACT_CIN.fullmatch(compact) and len(compact.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) >= CIN_DIGITS.start:
+        return "cin"
+    return None
 
 
 def parse_identifier(text: str) -> Union[Identifier, IdentifierProblem]:
@@ -136,9 +159,10 @@ def parse_identifier(text: str) -> Union[Identifier, IdentifierProblem]:
     if cin:
         return _cin(cin.group(1), cin.group(2))
     # The identifier inside a sentence: "ma CIN c'est AB123456".
-    found = _CIN_IN_TEXT.search(text.upper())
+    found = _CIN_IN_TEXT.search(text)
     if found:
-        return _cin(found.group("letters") or found.group("sep_letters"), found.group("cdigits") or found.group("sep_digits"))
+        letters = _SEPARATORS.sub("", found.group("letters") or found.group("sep_letters")).upper()
+        return _cin(letters, _SEPARATORS.sub("", found.group("cdigits") or found.group("sep_digits")))
     numbers = [_SEPARATORS.sub("", m.group()) for m in _DIGITS_IN_TEXT.finditer(text)]
     if numbers:
         return _registration_number(max(numbers, key=len))
