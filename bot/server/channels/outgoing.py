@@ -12,7 +12,7 @@ import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import aiohttp
 
@@ -99,10 +99,11 @@ def options_from_buttons(buttons: Sequence[Mapping[str, Any]]) -> List[Option]:
     return options
 
 
-def numbered_text(text: str, options: Sequence[Option]) -> str:
+def numbered_text(text: str, options: Sequence[Option], start: int = 1) -> str:
     """The text followed by "1. title" lines: the member answers with the number,
-    never sees a raw "/intent" payload."""
-    lines = [f"{number}. {option.title}" for number, option in enumerate(options, 1)]
+    never sees a raw "/intent" payload. `start`: the first number, when options
+    were already numbered earlier in the same turn (numbers stay unique in a turn)."""
+    lines = [f"{number}. {option.title}" for number, option in enumerate(options, start)]
     return "\n\n".join(part for part in (text.strip(), "\n".join(lines)) if part)
 
 
@@ -242,3 +243,116 @@ def nested_code(body: Any, *path: str) -> Optional[str]:
         body = body.get(key)
     return None if body is None or isinstance(body, (dict, list)) else str(body)
 
+
+# Rendering for the channels (helper E2, issue 13 item 7). What each channel shows,
+# from the providers' documented limits; tests/test_channel_limits.py renders every
+# response of the domain and every form question through these functions.
+#
+# WhatsApp Cloud API: a text of up to 4,096 characters; an interactive message has a
+# body of up to 1,024, and either up to 3 reply buttons (titles up to 20 characters,
+# unique; ids up to 256) or ONE list of up to 10 rows (titles up to 24, descriptions
+# up to 72, ids up to 200; the list's button label up to 20).
+WHATSAPP_TEXT_LIMIT = 4096
+WHATSAPP_BODY_LIMIT = 1024
+WHATSAPP_MAX_REPLY_BUTTONS = 3
+WHATSAPP_BUTTON_TITLE_LIMIT = 20
+WHATSAPP_BUTTON_ID_LIMIT = 256
+WHATSAPP_MAX_LIST_ROWS = 10
+WHATSAPP_ROW_TITLE_LIMIT = 24
+WHATSAPP_ROW_DESCRIPTION_LIMIT = 72
+WHATSAPP_ROW_ID_LIMIT = 200
+WHATSAPP_LIST_LABEL_LIMIT = 20
+WHATSAPP_LIST_LABEL = "Options · خيارات"  # members write French or Arabic script
+# Twilio: one message body of up to 1,600 characters; no buttons, numbered options.
+TWILIO_TEXT_LIMIT = 1600
+
+
+def _distinct(options: Sequence[Option]) -> List[Option]:
+    """One option per payload (WhatsApp refuses two buttons or rows with one id)."""
+    seen, kept = set(), []
+    for option in options:
+        if option.payload not in seen:
+            seen.add(option.payload)
+            kept.append(option)
+    return kept
+
+
+def whatsapp_text(body: str) -> Dict[str, Any]:
+    return {"type": "text", "text": {"body": body, "preview_url": False}}
+
+
+def whatsapp_message(
+    text: str, buttons: Sequence[Mapping[str, Any]], first_number: int = 1
+) -> Tuple[List[Dict[str, Any]], List[Option]]:
+    """Graph API message objects for one bot message (a text and its Rasa buttons),
+    and the options it numbered in plain text, if it came to that.
+
+    Up to 3 short, distinct titles: reply buttons; up to 10 options: one list; more
+    (or no text to carry them): numbered text, numbers from `first_number`. The
+    buttons always stay with their own text: never merged with another message's.
+    """
+    options = _distinct(options_from_buttons(buttons))
+    if not options:
+        return [whatsapp_text(chunk) for chunk in split_text(text, WHATSAPP_TEXT_LIMIT)], []
+    chunks = split_text(text, WHATSAPP_TEXT_LIMIT)
+    if chunks and len(chunks[-1]) > WHATSAPP_BODY_LIMIT:
+        chunks[-1:] = split_text(chunks[-1], WHATSAPP_BODY_LIMIT)
+    interactive = _whatsapp_interactive(chunks[-1], options) if chunks else None
+    if interactive is None:
+        numbered = numbered_text(text, options, first_number)
+        return [whatsapp_text(chunk) for chunk in split_text(numbered, WHATSAPP_TEXT_LIMIT)], options
+    return [whatsapp_text(chunk) for chunk in chunks[:-1]] + [interactive], []
+
+
+def _whatsapp_interactive(body: str, options: Sequence[Option]) -> Optional[Dict[str, Any]]:
+    titles = [option.title for option in options]
+    if (
+        len(options) <= WHATSAPP_MAX_REPLY_BUTTONS
+        and len(set(titles)) == len(titles)
+        and all(len(o.title) <= WHATSAPP_BUTTON_TITLE_LIMIT and len(o.payload) <= WHATSAPP_BUTTON_ID_LIMIT for o in options)
+    ):
+        buttons = [{"type": "reply", "reply": {"id": o.payload, "title": o.title}} for o in options]
+        action: Dict[str, Any] = {"buttons": buttons}
+        kind = "button"
+    elif len(options) <= WHATSAPP_MAX_LIST_ROWS and all(len(o.payload) <= WHATSAPP_ROW_ID_LIMIT for o in options):
+        action = {"button": WHATSAPP_LIST_LABEL, "sections": [{"rows": [_whatsapp_row(o) for o in options]}]}
+        kind = "list"
+    else:
+        return None
+    return {"type": "interactive", "interactive": {"type": kind, "body": {"text": body}, "action": action}}
+
+
+def _whatsapp_row(option: Option) -> Dict[str, str]:
+    row = {"id": option.payload, "title": truncate(option.title, WHATSAPP_ROW_TITLE_LIMIT)}
+    if len(option.title) > WHATSAPP_ROW_TITLE_LIMIT:
+        row["description"] = truncate(option.title, WHATSAPP_ROW_DESCRIPTION_LIMIT)
+    return row
+
+
+def twilio_message(
+    text: str, buttons: Sequence[Mapping[str, Any]], first_number: int = 1
+) -> Tuple[List[str], List[Option]]:
+    """Twilio message bodies for one bot message, and the options numbered in them
+    (numbers from `first_number`)."""
+    options = _distinct(options_from_buttons(buttons))
+    return split_text(numbered_text(text, options, first_number), TWILIO_TEXT_LIMIT), options
+
+
+def render_turn(
+    messages: Sequence[Mapping[str, Any]], render: Callable[..., Tuple[List[Any], List[Option]]]
+) -> Tuple[List[Any], List[Option]]:
+    """One turn's bot messages ({"text", "buttons"}) through `render`
+    (whatsapp_message or twilio_message): each message keeps its own buttons, and
+    options numbered in text are numbered on across the turn, so that "4" means one
+    thing. Returns what to send, and every numbered option of the turn in number order
+    (what the option memory must remember for the turn; number n is item n-1)."""
+    sent: List[Any] = []
+    numbered: List[Option] = []
+    for message in messages:
+        text, buttons = str(message.get("text") or ""), message.get("buttons") or []
+        if not text.strip() and not buttons:
+            continue
+        out, options = render(text, buttons, first_number=len(numbered) + 1)
+        sent.extend(out)
+        numbered.extend(options)
+    return sent, numbered
