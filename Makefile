@@ -44,6 +44,10 @@ review: $(STAMPS)/requirements ## analysts: unanswered questions (default: HTML 
 	@mkdir -p results
 	$(PY) -m bot.tools.review $(or $(ARGS),report --html results/unanswered.html)
 
+purge: $(STAMPS)/requirements ## delete a member's conversations and analytics records on request (ID=<conversation id or phone>; README, Security)
+	@test -n "$(ID)" || { echo 'usage: make purge ID=<conversation id or phone number>'; exit 2; }
+	$(PY) -m bot.tools.purge "$(ID)" $(ARGS)
+
 lock: ## re-resolve requirements.txt from requirements.in in a fresh venv
 	rm -rf .lockvenv && $$(scripts/find-python310) -m venv .lockvenv
 	.lockvenv/bin/pip install -q -r requirements.in
