@@ -42,3 +42,12 @@ def test_the_default_command_is_make_train_s(tmp_path):
     retrainer = Retrainer(Model(tmp_path / "models" / "amo.tar.gz"), tmp_path)
     assert retrainer.command[1:] == ["train", "--domain", "domain", "--data", "data", "--config", "config.yml",
                                      "--out", str(tmp_path / "models"), "--fixed-model-name", "amo"]
+
+
+def test_incremental_retraining_finetunes_the_current_model(tmp_path):
+    from bot.tools.staff.model import train_command
+
+    model = tmp_path / "models" / "amo.tar.gz"
+    command = train_command(model, 0.2)
+    assert command[-4:] == ["--finetune", str(model), "--epoch-fraction", "0.2"]
+    assert "--finetune" not in train_command(model)

@@ -72,6 +72,10 @@ def _serve_options(parser: argparse.ArgumentParser, suppress: bool = False) -> N
     parser.add_argument("--max-hours", type=lambda v: _minutes(str(float(v) * 60)),
                         default=_minutes(str(float(os.environ.get("AMO_STAFF_MAX_HOURS", "10")) * 60)),
                         help=hide("a session ends this long after login whatever happens (default 10)"))
+    parser.add_argument("--finetune-fraction", type=float,
+                        default=float(os.environ.get("AMO_STAFF_FINETUNE_FRACTION") or 0) or None,
+                        help=hide("retrain incrementally: `rasa train --finetune` the current model for this "
+                                  "fraction of the epochs (e.g. 0.2; default: a full training, as make train)"))
     parser.add_argument("--secure-cookies", action="store_true",
                         default=os.environ.get("AMO_STAFF_SECURE_COOKIES", "") == "1",
                         help=hide("mark cookies Secure (behind HTTPS; $AMO_STAFF_SECURE_COOKIES=1)"))
@@ -89,11 +93,13 @@ def _password(from_stdin: bool) -> str:
 def serve(args: argparse.Namespace, staff_url: str) -> int:
     from bot.shared.unanswered import database_url as analytics_url
     from bot.tools.staff.app import Config, build_state, create_app
+    from bot.tools.staff.model import train_command
 
     config = Config(
         project=args.project.resolve(), model_path=args.model.resolve(),
         analytics_url=args.analytics_db or analytics_url(), staff_url=staff_url,
         secure_cookies=args.secure_cookies, idle=args.idle_minutes, absolute=args.max_hours,
+        train_command=train_command(args.model.resolve(), args.finetune_fraction),
     )
     print(f"Loading {config.model_path} (takes some seconds)...", file=sys.stderr, flush=True)
     state = build_state(config)

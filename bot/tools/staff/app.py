@@ -295,7 +295,7 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
         return 10 if state.retrainer.state.running else None
 
     def training_box(session: Session) -> str:
-        return pages.training_html(session, state.retrainer.state, state.model)
+        return pages.training_html(session, state.retrainer.state, state.model, state.retrainer.command)
 
     @app.get("/inbox")
     async def inbox(request: Request):
@@ -377,6 +377,8 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
     async def understood(r: Record) -> Tuple[str, float]:
         key = (state.model.loaded_at, r.text)
         if key not in state.parsed:
+            if any(loaded != state.model.loaded_at for loaded, _ in state.parsed):
+                state.parsed.clear()  # parses of a model no longer in use
             parse = await state.model.parse(r.text)
             intent = parse.get("intent") or {}
             state.parsed[key] = (intent.get("name") or "nlu_fallback", float(intent.get("confidence") or 0.0))

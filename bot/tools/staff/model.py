@@ -91,14 +91,25 @@ class Training:
     history: List[str] = field(default_factory=list)
 
 
+def train_command(model: Path, finetune_fraction: Optional[float] = None) -> List[str]:
+    """`make train`'s command, writing `model`. With a fraction: Rasa's incremental training
+    (`--finetune` the current model for that fraction of the configured epochs), minutes
+    instead of tens of minutes when labels only add examples to existing intents; a full
+    `make train` now and then still gives the best model."""
+    command = [
+        RASA, "train", "--domain", "domain", "--data", "data", "--config", "config.yml",
+        "--out", str(model.parent), "--fixed-model-name", model.name.split(".")[0],
+    ]
+    if finetune_fraction:
+        command += ["--finetune", str(model), "--epoch-fraction", f"{finetune_fraction:g}"]
+    return command
+
+
 class Retrainer:
     def __init__(self, model: Model, project: Path, command: Optional[List[str]] = None) -> None:
         self.model = model
         self.project = project
-        self.command = command or [
-            RASA, "train", "--domain", "domain", "--data", "data", "--config", "config.yml",
-            "--out", str(model.path.parent), "--fixed-model-name", model.path.name.split(".")[0],
-        ]
+        self.command = command or train_command(model.path)
         self.state = Training()
         self._task: Optional[asyncio.Task] = None
 

@@ -171,7 +171,7 @@ def reading_html(query: str, reading: Reading, parse: dict, topics: Dict[str, To
     if reading.intent.name == "nlu_fallback":
         guesses = [g for g in parse.get("intent_ranking") or [] if g.get("name") != "nlu_fallback"][:3]
         body.append('<p class="warning">The assistant does not understand this question: in the chat it would ask '
-                    "the member to rephrase. Its best guesses:</p><ul>" + "".join(
+                    "the member to rephrase (the reply below). Its best guesses:</p><ul>" + "".join(
                         f"<li>{_guess_link(g['name'], float(g.get('confidence') or 0), topics)}</li>" for g in guesses)
                     + "</ul>")
     elif reading.topic and reading.topic.form:
@@ -311,7 +311,7 @@ def _select(name: str, label: str, options: Sequence[Tuple[str, str]], chosen: s
     )
 
 
-def training_html(session: Session, training, model) -> str:
+def training_html(session: Session, training, model, command: Sequence[str] = ()) -> str:
     if training.running:
         state = (f'<p class="pending" id="training" data-state="running">Training since {training.started_at:%H:%M:%S} UTC '
                  f"(started by {escape(training.started_by)}); this page refreshes itself.</p>")
@@ -330,9 +330,10 @@ def training_html(session: Session, training, model) -> str:
     button = "" if training.running else (
         f'<form method="post" action="/retrain">{csrf_field(session)}'
         '<button type="submit" id="retrain">Retrain with the labels</button></form>')
+    how = ("an incremental training (<code>rasa train --finetune</code> of the current model, fewer epochs)"
+           if "--finetune" in command else "<code>rasa train --domain domain</code> (as <code>make train</code>)")
     return (f'<section class="card" id="model"><h2>Model</h2><p class="small">{escape(model_line)}</p><p class="small">Retraining runs '
-            f"<code>rasa train --domain domain</code> (as <code>make train</code>) with data/nlu/reviewed/, "
-            f"then loads the new model here.</p>{state}{button}</section>")
+            f"{how} with data/nlu/reviewed/, then loads the new model here.</p>{state}{button}</section>")
 
 
 def inbox_page(session: Session, groups: Sequence[Group], total: int, filters: Dict[str, str],
