@@ -217,3 +217,12 @@ async def test_post_logs_status_and_error_code_without_content(caplog):
 
     assert "status=400 error_code=131047" in caplog.text
     assert "secret text" not in caplog.text
+
+
+@pytest.mark.parametrize("text, expected", [("2", "/b"), (" ٢ ", "/b"), ("2.", "/b"), ("3)", "/c"), ("4", None),
+                                            ("0", None), ("2 enfants", None), ("", None)])
+def test_picked_option_is_the_one_rule_both_memories_share(text, expected):
+    from bot.server.channels.outgoing import picked_option
+
+    assert picked_option(["/a", "/b", "/c"], text) == expected
+    assert OptionMemory.looks_like_a_number(text) == bool(re.match(r"^\s*\d{1,3}\s*[.)]?\s*$", text))
