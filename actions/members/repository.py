@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from actions.members import models
 from bot.shared.identifiers import Identifier
 from actions.members.status import Beneficiary, CorruptRecord, Member
-from actions.members.verification import Attempt
+from actions.members.verification import ATTEMPTS_KEPT, Attempt
 
 DEFAULT_DB_PATH = Path(__file__).resolve().parents[2] / "var" / "members.db"
 # A look-up must fail fast and say "service unavailable", not hang the action server.
@@ -237,6 +237,8 @@ class AttemptsGuard:
         return int(self.connection.execute(query).scalar_one())
 
     def add_attempt(self, conversation_hash: str, subject_hash: str, at: datetime, success: bool) -> None:
+        """Records an attempt and deletes those no limit looks at any more."""
+        self.connection.execute(delete(self.table).where(self.table.c.attempted_at < at - ATTEMPTS_KEPT))
         self.connection.execute(
             insert(self.table).values(
                 conversation_hash=conversation_hash, identifier_hash=subject_hash, attempted_at=at, success=success

@@ -53,6 +53,8 @@ FREE_FAILURES = 2
 FIRST_DELAY = timedelta(minutes=1)
 MAX_DELAY = timedelta(minutes=60)
 FAILURE_WINDOW = timedelta(hours=24)
+# Attempts older than this matter to no limit and are deleted (hashes, time, outcome).
+ATTEMPTS_KEPT = max(PER_CONVERSATION.lookback, FAILURE_WINDOW)
 
 
 @dataclass(frozen=True)

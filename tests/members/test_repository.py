@@ -195,3 +195,13 @@ def test_database_down_is_unavailable(tmp_path, clock) -> None:
     broken = FileStatusService(MembersRepository(create_engine(f"sqlite:///{tmp_path}")), clock)
     with pytest.raises(LookupUnavailable):
         broken.remember_identifier("conv-1", ACTIVE)
+
+
+def test_attempts_no_limit_looks_at_are_deleted(service: FileStatusService, seeded, engine, clock) -> None:
+    service.remember_identifier("conv-1", ACTIVE)
+    service.verify("conv-1", WRONG)
+    clock.advance(hours=25, minutes=1)
+    service.remember_identifier("conv-2", ACTIVE)
+    service.verify("conv-2", WRONG)
+    with engine.connect() as connection:
+        assert len(connection.execute(select(models.verification_attempts)).all()) == 1
