@@ -87,3 +87,31 @@ def has_arabic(token: str) -> bool:
 
 def has_latin(token: str) -> bool:
     return bool(_LATIN_TOKEN.search(normalize_latin(token)))
+
+
+# Arabizi to Arabic script, the way Darija is spelt in Arabic letters: digraphs first,
+# long vowels written, the schwa "e" dropped ("nkhelless" -> "نخلس", "kifach" -> "كيفاش",
+# "3afak" -> "عافاك"). It is approximate on purpose: it only has to make the same
+# words of the two scripts share character n-grams.
+_ARABIZI_DIGRAPHS = (("ch", "ش"), ("sh", "ش"), ("kh", "خ"), ("gh", "غ"), ("ou", "و"), ("oo", "و"), ("ee", "ي"))
+_ARABIZI_LETTERS = str.maketrans(
+    {
+        "2": "ء", "3": "ع", "5": "خ", "7": "ح", "8": "غ", "9": "ق",
+        "a": "ا", "b": "ب", "c": "ك", "d": "د", "f": "ف", "g": "ك", "h": "ه", "i": "ي",
+        "j": "ج", "k": "ك", "l": "ل", "m": "م", "n": "ن", "o": "و", "p": "ب", "q": "ق",
+        "r": "ر", "s": "س", "t": "ت", "u": "و", "v": "ف", "w": "و", "x": "ش", "y": "ي",
+        "z": "ز", "e": "",
+    }
+)
+_ARABIZI_WORD = re.compile(r"^[a-z0-9']*[a-z][a-z0-9']*$")
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def arabizi_to_arabic(token: str) -> str:
+    """The Arabic-script spelling of a normalised Arabizi token; "" for a non-word."""
+    if not _ARABIZI_WORD.match(token) or token.isdigit():
+        return ""
+    word = token.replace("'", "")
+    for digraph, letter in _ARABIZI_DIGRAPHS:
+        word = word.replace(digraph, letter)
+    return normalize_arabic(_DOUBLED.sub(r"\1", word.translate(_ARABIZI_LETTERS)))

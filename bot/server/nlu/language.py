@@ -29,6 +29,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.shared.languages import ARABIC_SCRIPT_INPUTS as ARABIC_SCRIPT
 from bot.shared.languages import INPUT_LANGUAGES as LANGUAGES
 from bot.shared.languages import PARSE_KEY, REPLY_FOR_INPUT
+from bot.shared.identifiers import MONTHS
 from bot.shared.text import script_words
 
 logger = logging.getLogger(__name__)
@@ -58,11 +59,20 @@ class LanguageGuess:
 
 UNCLEAR = LanguageGuess(None, 0.0, False)
 ONE_WORD_UNCLEAR_BELOW = 0.9
+# A date, a number or an identifier with at most this many words around it answers a
+# form's question ("تزاديت 3 مارس 1979", "CIN dyali BE123456"): it never switches the
+# reply language, whatever those words look like.
+SHORT_REPLY_WORDS = 2
 
 
 def language_text(tokens: Sequence[str]) -> str:
     """The words of a message that can tell its language."""
     return " ".join(t for t in tokens if not _NOT_LANGUAGE.match(t))
+
+
+def is_short_data_reply(tokens: Sequence[str]) -> bool:
+    words = [t for t in tokens if not _NOT_LANGUAGE.match(t) and t.lower() not in MONTHS]
+    return len(words) < len(tokens) and len(words) <= SHORT_REPLY_WORDS
 
 
 class LanguageModel:
@@ -198,6 +208,7 @@ class LanguageIdentifier(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            guess = self._model.identify(language_text(_tokens(message)))
+            tokens = _tokens(message)
+            guess = UNCLEAR if is_short_data_reply(tokens) else self._model.identify(language_text(tokens))
             message.set(PARSE_KEY, guess.as_dict(), add_to_output=True)
         return messages

@@ -16,7 +16,11 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.shared.text import has_arabic, normalize_arabic, normalize_latin
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.constants import METADATA, METADATA_INTENT
+
+from bot.shared.languages import PARSE_KEY
+from bot.shared.text import arabizi_to_arabic, has_arabic, normalize_arabic, normalize_latin
 
 
 class _TokenNormalizer(GraphComponent):
@@ -73,3 +77,34 @@ class LatinNormalizer(_TokenNormalizer):
 
     applies_to = staticmethod(lambda token: not has_arabic(token))
     normalize = staticmethod(normalize_latin)
+
+
+ARABIZI = "dar-latn"
+
+
+def _written_in_arabizi(message: Message) -> bool:
+    """Training examples say their language; at run time the identifier guessed it."""
+    label = ((message.get(METADATA) or {}).get(METADATA_INTENT) or {}).get("language")
+    guess = (message.get(PARSE_KEY) or {}).get("name")
+    return (label or guess) == ARABIZI
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
+)
+class ArabiziTransliterator(_TokenNormalizer):
+    """Gives every word of an Arabizi message an Arabic-script twin token.
+
+    Darija is one language in two scripts: "kifach nkhelless" and "كيفاش نخلص" are
+    the same question. The twins (same offsets as their word, so entities are
+    untouched) let what the model learns from either script serve the other. Placed
+    after the LanguageIdentifier, whose guess says which messages are Arabizi."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            tokens = message.get(TOKENS_NAMES[TEXT])
+            if not tokens or not _written_in_arabizi(message):
+                continue
+            twins = [Token(twin, t.start, t.end) for t in tokens if (twin := arabizi_to_arabic(t.text))]
+            message.set(TOKENS_NAMES[TEXT], [*tokens, *twins])
+        return messages

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.server.nlu.language import UNCLEAR, LanguageModel, language_text
+from bot.server.nlu.language import UNCLEAR, LanguageModel, is_short_data_reply, language_text
 
 SMALL = {
     "fr": ["bonjour", "comment je m'inscris", "combien je paie par mois", "merci beaucoup",
@@ -56,7 +56,24 @@ def test_the_guess_is_json_serialisable(small_model):
     import json
 
     for text in ("kifach nsjl", "bonjour", "كيفاش ندير l'inscription", ""):
-        json.dumps(small_model.identify(text).as_dict())
+        guess = small_model.identify(text).as_dict()
+        assert json.loads(json.dumps(guess)) == guess
+
+
+@pytest.mark.parametrize(
+    "tokens, short",
+    [
+        (["تزاديت", "3", "مارس", "1979"], True),
+        (["ne", "le", "12/03/1985"], True),
+        (["cin", "dyali", "be123456"], True),
+        (["BE123456"], True),
+        (["wach", "khassni", "nkhelles", "200", "dh"], False),  # a question with a number
+        (["bonjour", "madame"], False),  # no data: the words decide
+        (["salam"], False),
+    ],
+)
+def test_a_date_number_or_identifier_with_few_words_says_nothing_about_language(tokens, short):
+    assert is_short_data_reply(tokens) is short
 
 
 def test_reply_language_of_arabizi_is_darija(small_model):

@@ -71,3 +71,29 @@ def test_training_data_is_normalised_the_same_way():
     for component in PIPELINE:
         component.process_training_data(data)
     assert [t.text for t in message.get(TOKENS_NAMES[TEXT])] == ["merci", "bzaf"]
+
+
+def _transliterated(text: str, language: str):
+    from rasa.shared.nlu.constants import METADATA, METADATA_INTENT
+
+    from bot.server.nlu.normalizers import ArabiziTransliterator
+
+    message = Message({TEXT: text, METADATA: {METADATA_INTENT: {"language": language}}})
+    TOKENIZER.process([message])
+    for component in (*PIPELINE, ArabiziTransliterator()):
+        component.process([message])
+    return message.get(TOKENS_NAMES[TEXT])
+
+
+def test_arabizi_words_get_arabic_script_twins_at_the_same_offsets():
+    raw = "Kifach nsjl f AMO?"
+    tokens = _transliterated(raw, "dar-latn")
+    texts = [t.text for t in tokens]
+    assert texts[:4] == ["kifach", "nsjl", "f", "amo"] and "كيفاش" in texts and "نسجل" in texts
+    twin = next(t for t in tokens if t.text == "كيفاش")
+    assert raw[twin.start : twin.end] == "Kifach"
+
+
+def test_french_and_arabic_messages_get_no_twins():
+    assert [t.text for t in _transliterated("comment m'inscrire", "fr")] == ["comment", "m", "inscrire"]
+    assert [t.text for t in _transliterated("كيفاش نتسجل", "dar")] == ["كيفاش", "نتسجل"]

@@ -1,0 +1,176 @@
+"""Is this an AMO question at all? A gate between what members ask the assistant and
+everything else people send a WhatsApp number.
+
+DIET and the logistic regression pick the likeliest of our intents, and everyday
+Darija ("rah t9der xi nher nji"), bank-card or medicine questions get a confident AMO
+answer. The gate is a separate, balanced binary classifier: every in-scope training
+example against every out-of-scope one, including thousands of real sentences from
+public corpora (data/corpora/, written into data/nlu/*/gate_negatives.yml by
+`python -m bot.tools.negatives`). Those corpus sentences train the gate only:
+`DomainGate` drops them from the training data before the featurizers, so DIET trains
+on the same data as before and in the same time.
+
+- `DomainGate` (placed right after the normalizers) scores each message: the
+  probability that it is not an AMO question, in `parse_data["out_of_domain"]`.
+- `OutOfDomainRefusal` (placed after the intent classifiers) turns a message scored at
+  or above `refuse_from` into `out_of_scope`, the intent whose answer says what the
+  assistant cannot answer and is recorded for the analysts.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, METADATA, METADATA_INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+OUT_OF_SCOPE = "out_of_scope"
+SCORE_KEY = "out_of_domain"
+# The intent-level metadata that marks corpus sentences meant for the gate alone.
+GATE_ONLY = "gate_only"
+
+
+def gate_only(message: Message) -> bool:
+    return bool(((message.get(METADATA) or {}).get(METADATA_INTENT) or {}).get(GATE_ONLY))
+
+
+def gate_text(message: Message) -> str:
+    """The normalised tokens (the normalizers rewrote them in place), else the text."""
+    tokens = message.get(TOKENS_NAMES[TEXT])
+    return " ".join(t.text for t in tokens) if tokens else (message.get(TEXT) or "").lower()
+
+
+def build_classifier(c: float) -> Pipeline:
+    features = FeatureUnion(
+        [
+            # Spelling varies more than words in Darija: character n-grams carry it.
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
+            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"\S+")),
+        ]
+    )
+    return Pipeline(
+        [("features", features), ("model", LogisticRegression(C=c, class_weight="balanced", max_iter=2000))]
+    )
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class DomainGate(GraphComponent):
+    """Scores how unlike an AMO question a message is.
+
+    Registered as a featurizer, which is how Rasa chains a component's
+    `process_training_data` into what the later components train on: that is where
+    the gate-only corpus sentences are dropped. It adds no features itself."""
+
+    _FILE = "domain_gate.joblib"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"c": 4.0}
+
+    def __init__(
+        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, classifier: Optional[Pipeline]
+    ) -> None:
+        self._config, self._model_storage, self._resource = config, model_storage, resource
+        self._classifier = classifier
+
+    @classmethod
+    def create(
+        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+    ) -> "DomainGate":
+        return cls(config, model_storage, resource, None)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = training_data.intent_examples
+        texts = [gate_text(m) for m in examples]
+        labels = [int(m.get(INTENT) == OUT_OF_SCOPE or gate_only(m)) for m in examples]
+        if len(set(labels)) == 2:
+            self._classifier = build_classifier(self._config["c"]).fit(texts, labels)
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self._classifier, directory / self._FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "DomainGate":
+        try:
+            with model_storage.read_from(resource) as directory:
+                classifier = joblib.load(directory / cls._FILE)
+        except ValueError:  # nothing was trained (no out-of-scope examples)
+            classifier = None
+        return cls(config, model_storage, resource, classifier)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        kept = [m for m in training_data.training_examples if not gate_only(m)]
+        if len(kept) == len(training_data.training_examples):
+            return training_data
+        return TrainingData(
+            training_examples=kept,
+            entity_synonyms=training_data.entity_synonyms,
+            regex_features=training_data.regex_features,
+            lookup_tables=training_data.lookup_tables,
+            responses=training_data.responses,
+        )
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._classifier is None:
+            return messages
+        scores = self._classifier.predict_proba([gate_text(m) for m in messages])[:, 1]
+        for message, score in zip(messages, scores):
+            # A plain float: numpy scalars make the tracker unserialisable.
+            message.set(SCORE_KEY, round(float(score), 4), add_to_output=True)
+        return messages
+
+
+def _may_refuse(message: Message) -> bool:
+    """Button payloads name their intent; an identifier, a date or a city answers a
+    form's question; a message with no letter ("2", "👍") is no question at all."""
+    text = message.get(TEXT) or ""
+    return not text.startswith("/") and not message.get(ENTITIES) and any(c.isalpha() for c in text)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class OutOfDomainRefusal(GraphComponent):
+    """Answers `out_of_scope` for what the gate scores at or above `refuse_from`.
+    Registered as an intent classifier: it rewrites the intent, after the others."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"refuse_from": 0.5}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._refuse_from = float(config["refuse_from"])
+
+    @classmethod
+    def create(
+        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+    ) -> "OutOfDomainRefusal":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            score = message.get(SCORE_KEY)
+            if score is None or score < self._refuse_from or not _may_refuse(message):
+                continue
+            intent = message.get(INTENT) or {}
+            if intent.get("name") == OUT_OF_SCOPE:
+                continue
+            refusal = {"name": OUT_OF_SCOPE, "confidence": score}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != OUT_OF_SCOPE]
+            message.set(INTENT, refusal, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [refusal, *ranking], add_to_output=True)
+        return messages
