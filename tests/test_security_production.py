@@ -154,3 +154,12 @@ def test_the_proxy_keeps_the_api_out(tmp_path):
                 assert path != where[2:].strip()
             else:
                 assert not re.search(re.sub(r"^~\s*", "", where), path), (where, path)
+
+
+def test_scripts_run_starts_the_api_only_with_a_token():
+    script = (ROOT / "scripts" / "run").read_text(encoding="utf-8")
+    assert script.count("--enable-api") == script.count('--enable-api --auth-token "$AMO_API_TOKEN"') == 1
+    env = {key: value for key, value in __import__("os").environ.items() if not key.startswith("AMO_")}
+    refused = subprocess.run(["bash", "scripts/run"], cwd=ROOT, env={**env, "AMO_ENV": "production"},
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "AMO_API_TOKEN" in refused.stderr
