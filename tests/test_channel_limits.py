@@ -250,3 +250,11 @@ def test_a_long_answer_with_buttons_keeps_them_on_its_last_part() -> None:
     assert all(m["type"] == "text" for m in messages[:-1])
     bodies, _ = twilio_message(text, [{"title": "Oui", "payload": "/affirm"}])
     assert len(bodies) > 1 and bodies[-1].endswith("1. Oui")
+
+
+@pytest.mark.parametrize("name, language, text, buttons", [v for v in VARIATIONS if v[3]],
+                         ids=[i for i, v in zip(IDS, VARIATIONS) if v[3]])
+def test_every_button_has_a_text_label_not_only_an_emoji(name, language, text, buttons) -> None:
+    """A phone or browser without an emoji font shows an empty box: "👍" alone says nothing."""
+    for button in buttons:
+        assert any(c.isalpha() for c in button["title"]), button["title"]

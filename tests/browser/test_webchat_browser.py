@@ -265,3 +265,159 @@ def test_each_bubble_takes_the_direction_of_its_main_script(page, text, directio
 )
 def test_personal_numbers_are_masked_in_the_stored_history(page, typed, stored):
     assert page.execute_script("return arguments[0].replace(PERSONAL, '•••')", typed) == stored
+
+
+# The page's own words, the header and the button labels (issue 13 item 7), against a
+# stub of the web chat server: the real page and assets (webchat.load_assets), and a
+# webhook that answers with the domain's own responses, so no trained model is needed.
+
+import json as _json
+import random as _random
+import threading as _threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def _stub_replies(message: str) -> list:
+    from tests.helpers import DOMAIN
+
+    def variant(name: str, language: str) -> dict:
+        for v in DOMAIN.responses[name]:
+            if v["condition"][0]["value"] == language:
+                return {"recipient_id": "stub", "text": v["text"],
+                        **({"buttons": v["buttons"]} if v.get("buttons") else {})}
+        raise KeyError(name)
+
+    if message.startswith("/change_language"):
+        language = _json.loads(message[len("/change_language"):])["language"]
+        return [variant("utter_language_changed", language)]
+    language = {"سؤال بالعربية": "ar", "سؤال بالدارجة": "dar"}.get(message, "fr")
+    return [variant("utter_ask_tadamon", language), variant("utter_ask_helpful", language)]
+
+
+@pytest.fixture(scope="module")
+def stub_server(browser) -> Iterator[str]:
+    from bot.server.channels.webchat import load_assets
+
+    assets = load_assets()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            if path == "/webhooks/webchat/":
+                asset = assets["index.html"]
+            else:
+                asset = assets.get(path[len("/webhooks/webchat/static/"):]) if path.startswith("/webhooks/webchat/static/") else None
+            if asset is None:
+                self._send(404, b"", "text/plain")
+            else:
+                self._send(200, asset.body, asset.content_type)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = _json.loads(self.rfile.read(length) or b"{}")
+            if self.path.endswith("/conversation"):
+                answer = {"sender": "web:stub.signature"}
+            else:
+                answer = _stub_replies(body.get("message", ""))
+            self._send(200, _json.dumps(answer).encode(), "application/json")
+
+    server = None
+    for _ in range(20):  # a port in 6100-6999, away from the integrator's
+        try:
+            server = ThreadingHTTPServer(("127.0.0.1", _random.randint(6100, 6999)), Handler)
+            break
+        except OSError:
+            continue
+    assert server is not None
+    thread = _threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def stub_page(browser, stub_server) -> WebDriver:
+    browser.get(f"{stub_server}/webhooks/webchat/")
+    browser.execute_script("localStorage.clear()")
+    browser.refresh()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return browser
+
+
+def page_words(driver: WebDriver) -> dict:
+    return driver.execute_script(
+        "return {placeholder: document.getElementById('input').placeholder,"
+        " send: document.getElementById('send').textContent,"
+        " fresh: document.getElementById('new-conversation').textContent,"
+        " title: document.title, dir: document.documentElement.dir, lang: document.documentElement.lang}"
+    )
+
+
+def ui(driver: WebDriver, language: str) -> dict:
+    return driver.execute_script("return UI[arguments[0]]", language)
+
+
+def test_the_pages_words_follow_the_language_of_the_replies(stub_page):
+    driver = stub_page
+    assert page_words(driver)["placeholder"] == ui(driver, "fr")["placeholder"]
+    for typed, language in (("سؤال بالعربية", "ar"), ("سؤال بالدارجة", "dar"), ("Une question", "fr"),
+                            ("سؤال بالدارجة", "dar")):
+        reply_to(driver, lambda: type_and_enter(driver, typed))
+        words, expected = page_words(driver), ui(driver, language)
+        assert words == {"placeholder": expected["placeholder"], "send": expected["send"],
+                         "fresh": expected["fresh"], "title": expected["title"],
+                         "dir": expected["dir"], "lang": expected["lang"]}, (typed, words)
+    driver.save_screenshot(str(SCREENSHOTS / "5-darija-page-words.png"))
+    # The status message too, in the conversation's language (here Darija).
+    driver.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
+    try:
+        type_and_enter(driver, "wach kayn chi haja?")
+        status = driver.find_element(By.ID, "status")
+        WebDriverWait(driver, REPLY_TIMEOUT).until(lambda d: status.text)
+        assert status.text == ui(driver, "dar")["down"]
+    finally:
+        driver.delete_network_conditions()
+    # And it stays after a reload.
+    driver.refresh()
+    assert page_words(driver)["send"] == ui(driver, "dar")["send"]
+
+
+def test_the_header_isolates_its_french_and_arabic_titles(stub_page):
+    driver = stub_page
+    parts = driver.find_elements(By.CSS_SELECTOR, "#title bdi")
+    assert [(p.get_attribute("dir"), p.text) for p in parts] == [("ltr", "Assistant AMO"), ("rtl", "مساعد AMO")]
+    for direction_wanted, part in zip(("ltr", "rtl"), parts):
+        assert direction(driver, part) == direction_wanted
+        assert driver.execute_script("return getComputedStyle(arguments[0]).unicodeBidi", part) == "isolate"
+    title = driver.find_element(By.ID, "title").text
+    assert "·" in title and "AMO AMO" not in title, title
+    reply_to(driver, lambda: type_and_enter(driver, "سؤال بالعربية"))  # also in a right-to-left page
+    title = driver.find_element(By.ID, "title").text
+    assert "·" in title and "AMO AMO" not in title, title
+
+
+def test_the_feedback_buttons_carry_a_text_label(stub_page):
+    driver = stub_page
+    for typed, language in (("Une question", "fr"), ("سؤال بالعربية", "ar")):
+        reply_to(driver, lambda: type_and_enter(driver, typed))
+        buttons = driver.find_elements(By.CSS_SELECTOR, ".message.bot:last-child .choices button")
+        assert len(buttons) == 2
+        labels = [b.find_element(By.CSS_SELECTOR, ".label").text for b in buttons]
+        assert all(label and any(c.isalpha() for c in label) for label in labels), labels
+        for button in buttons:
+            emoji = button.find_element(By.CSS_SELECTOR, ".emoji")
+            assert emoji.get_attribute("aria-hidden") == "true" and emoji.text in ("👍", "👎")
+        assert driver.execute_script("return arguments[0].innerText", buttons[0]).strip().endswith(labels[0])

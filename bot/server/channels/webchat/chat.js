@@ -13,21 +13,21 @@ const REPLY_TIMEOUT_MS = 60000;
 
 const UI = {
   fr: {
-    lang: "fr", dir: "ltr", fresh: "Nouvelle conversation", label: "Votre message", send: "Envoyer",
+    lang: "fr", dir: "ltr", title: "Assistant AMO", fresh: "Nouvelle conversation", label: "Votre message", send: "Envoyer",
     placeholder: "Écrivez votre question…", typing: "L'assistant écrit…", you: "Vous", bot: "Assistant",
     hello: "Bonjour ! Posez votre question sur l'AMO en français, en arabe ou en darija.",
     down: "Le service ne répond pas pour le moment. Votre message n'est pas perdu : réessayez dans un instant.",
     rejected: "Ce message n'a pas pu être envoyé (vide ou trop long). Modifiez-le puis réessayez.",
   },
   ar: {
-    lang: "ar", dir: "rtl", fresh: "محادثة جديدة", label: "رسالتك", send: "إرسال",
+    lang: "ar", dir: "rtl", title: "مساعد AMO", fresh: "محادثة جديدة", label: "رسالتك", send: "إرسال",
     placeholder: "اكتب سؤالك…", typing: "المساعد يكتب…", you: "أنت", bot: "المساعد",
     hello: "مرحبا! اطرح سؤالك عن التأمين الإجباري الأساسي عن المرض (AMO) بالعربية أو بالدارجة أو بالفرنسية.",
     down: "الخدمة لا تستجيب حاليا. رسالتك لم تضع: أعد المحاولة بعد قليل.",
     rejected: "تعذر إرسال هذه الرسالة (فارغة أو طويلة جدا). عدّلها ثم أعد المحاولة.",
   },
   dar: {
-    lang: "ary", dir: "rtl", fresh: "محادثة جديدة", label: "الرسالة ديالك", send: "صيفط",
+    lang: "ary", dir: "rtl", title: "مساعد AMO", fresh: "محادثة جديدة", label: "الرسالة ديالك", send: "صيفط",
     placeholder: "كتب السؤال ديالك…", typing: "المساعد كيكتب…", you: "نتا", bot: "المساعد",
     hello: "السلام! سول على AMO بالدارجة ولا بالعربية ولا بالفرنسية.",
     down: "الخدمة ما كتجاوبش دابا. الرسالة ديالك ما ضاعتش: عاود من بعد شوية.",
@@ -100,6 +100,7 @@ function applyLanguage() {
   const ui = UI[state.lang];
   document.documentElement.lang = ui.lang;
   document.documentElement.dir = ui.dir;
+  document.title = ui.title;
   for (const node of document.querySelectorAll("[data-ui]")) node.textContent = ui[node.dataset.ui];
   input.placeholder = ui.placeholder;
   for (const button of document.querySelectorAll("[data-language]")) {
@@ -141,6 +142,32 @@ function directionMark(text) {
   return "";
 }
 
+// A leading emoji ("👍 Oui") is decoration: hidden from screen readers, and the text
+// label after it is what a browser without an emoji font still shows.
+const EMOJI = /^(\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier})*)\s*/u;
+function appendTitle(button, title) {
+  const found = title.match(EMOJI);
+  if (!found || found[0].length === title.length) {
+    button.textContent = title;
+    return;
+  }
+  const emoji = element("span", "emoji");
+  emoji.setAttribute("aria-hidden", "true");
+  emoji.textContent = found[1];
+  const label = element("span", "label");
+  label.textContent = title.slice(found[0].length);
+  button.append(emoji, " ", label);
+}
+
+// The page's own words follow the language of the bot's replies (language.js).
+function followReplies(texts) {
+  const language = replyLanguage(texts.join("\n"), state.lang);
+  if (language === state.lang || !UI[language]) return;
+  state.lang = language;
+  save();
+  applyLanguage();
+}
+
 function render(message) {
   const item = element("div", "message " + message.from);
   const who = element("span", "visually-hidden");
@@ -159,7 +186,7 @@ function render(message) {
       const button = element("button", "choice");
       button.type = "button";
       button.dir = "auto";
-      button.textContent = choice.title;
+      appendTitle(button, choice.title);
       button.addEventListener("click", () => send(choice.payload, choice.title));
       choices.append(button);
     }
@@ -205,6 +232,7 @@ async function send(message, shown, typed = "") {
       render(bot);
       if (!answer.private) remember(bot);
     }
+    followReplies(answers.map((answer) => answer.text || "").filter(Boolean));
   } catch (error) {
     mine.remove();
     showStatus(t(error.message === "rejected" ? "rejected" : "down"));
