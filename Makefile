@@ -12,7 +12,7 @@ MODEL_INPUTS := config.yml $(shell find domain data -type f -name '*.yml') $(GEN
                 $(shell find bot/server/nlu -type f -name '*.py') bot/server/policies.py \
                 bot/shared/text.py bot/shared/languages.py
 
-.PHONY: run test train shell bench bench-load bench-members reference review lock clean check-shared
+.PHONY: run test train shell bench bench-load bench-members reference review lock clean check-shared staff test-loop
 
 run: $(MODEL) ## set up, train if needed, seed the demo members, start the action server and Rasa
 	$(PY) -m actions.members.demo
@@ -43,6 +43,12 @@ reference: $(MODEL) ## desk agents' quick reference (ARGS="--topics", "--export 
 review: $(STAMPS)/requirements ## analysts: unanswered questions (default: HTML report; ARGS="groups", "label --group 3 ask_x"...)
 	@mkdir -p results
 	$(PY) -m bot.tools.review $(or $(ARGS),report --html results/unanswered.html)
+
+staff: $(MODEL) ## staff web app on http://127.0.0.1:5010: desk agents' reference, analysts' inbox (ARGS="add-user NAME --role analyst")
+	$(PY) -m bot.tools.staff $(ARGS)
+
+test-loop: $(MODEL) ## the review loop end to end: unanswered -> inbox -> label -> retrain (temporary copy) -> understood
+	AMO_TEST_LOOP=1 AMO_MODEL=$(MODEL) $(PY) -m pytest -p no:cacheprovider -rs -s tests/staff/test_loop.py
 
 purge: $(STAMPS)/requirements ## delete a member's conversations and analytics records on request (ID=<conversation id or phone>; README, Security)
 	@test -n "$(ID)" || { echo 'usage: make purge ID=<conversation id or phone number>'; exit 2; }

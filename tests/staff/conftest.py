@@ -48,20 +48,27 @@ def add_user(staff_url: str, name: str, role: str, password: str) -> None:
 
 
 def start_staff_server(project: Path, model: Path, staff_url: str, analytics_url: str, log_path: Path,
-                       *extra: str, env: Optional[dict] = None) -> "tuple[subprocess.Popen, str]":
-    """`python -m bot.tools.staff` on a free loopback port; returns it and its base URL."""
+                       *extra: str, env: Optional[dict] = None, wait: bool = True) -> "tuple[subprocess.Popen, str]":
+    """`python -m bot.tools.staff` on a free loopback port; returns it and its base URL
+    (wait=False: at once, `wait_for_staff` later, to load other servers meanwhile)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.tools.staff", "--db", staff_url, "serve", "--port", str(port),
          "--project", str(project), "--model", str(model), "--analytics-db", analytics_url, *extra],
         cwd=ROOT, stdout=log_path.open("w"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
+    url = f"http://127.0.0.1:{port}"
+    if wait:
+        wait_for_staff(process, url, log_path)
+    return process, url
+
+
+def wait_for_staff(process: subprocess.Popen, url: str, log_path: Path) -> None:
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/login", process, timeout=300)
+        wait_until_up(f"{url}/login", process, timeout=400)
     except (RuntimeError, TimeoutError):
         process.kill()
         raise RuntimeError("the staff app did not start:\n" + log_path.read_text(errors="replace")[-3000:])
-    return process, f"http://127.0.0.1:{port}"
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -356,7 +356,7 @@ def inbox_page(session: Session, groups: Sequence[Group], total: int, filters: D
         "group(s) of near-duplicates (across Arabic script, Arabizi and French). Texts are stored redacted. "
         "Label a group or a message with the intent it asks for, mark it out of scope, or ignore it (noise); "
         "labels go to data/nlu/reviewed/ for the next training.</p>"
-        f"{filter_form}{training_box}{empty}{cards}{more}"
+        f"{filter_form}{empty}{cards}{more}{training_box}"
     )
     return layout("Inbox", body, session, "inbox", notice, refresh)
 
