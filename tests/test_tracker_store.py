@@ -197,3 +197,28 @@ def test_a_hung_database_call_times_out_and_the_event_loop_keeps_running(store, 
     release.set()
     assert seconds < 2
     assert ticks > 20  # the loop served others meanwhile (0 ticks when the call blocks it)
+
+
+def test_bot_answers_holding_the_file_and_the_client_metadata_are_redacted(store, tmp_path: Path) -> None:
+    """Review finding 7: the bot's file-status replies and the client's metadata were stored in clear."""
+    from rasa.shared.core.events import BotUttered
+
+    status = "Vos droits sont suspendus depuis le 01/09/2025 (1 conjoint, 1 enfant étudiant), dernier mois payé 05/2025."
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("salam", intent={"name": "greet", "confidence": 0.9},
+                    metadata={"channel": "webchat", "cin": "BK123456", "phone": "0612345678", "BK654321": "x"}),
+        BotUttered(status, metadata={"utter_action": "utter_file_status_suspended"}),
+        BotUttered("Dernier mois payé : 05/2025.", metadata={"utter_action": "utter_file_status_contributions_late"}),
+        BotUttered("Réessayez dans 30 minutes.", metadata={"utter_action": "utter_file_status_locked_minutes"}),
+        BotUttered("Votre numéro 0612345678 est noté.", metadata={"utter_action": "utter_other"}),
+    ]
+    asyncio.run(store.save(DialogueStateTracker.from_events("member-1", events, slots=DOMAIN.slots)))
+    stored = "\n".join(json.dumps(json.loads(row.data), ensure_ascii=False) for row in raw_rows(tmp_path))
+    for secret in ("01/09/2025", "05/2025", "conjoint", "BK123456", "BK654321", "0612345678", "suspendus"):
+        assert secret not in stored, secret
+    assert stored.count("<FILE STATUS>") == 2
+    assert "Réessayez dans 30 minutes." in stored and "Votre numéro <PHONE> est noté." in stored
+    assert '"channel": "webchat"' in stored
+    retrieved = asyncio.run(store.retrieve("member-1"))
+    assert [e.text for e in retrieved.events if isinstance(e, BotUttered)][:2] == ["<FILE STATUS>"] * 2

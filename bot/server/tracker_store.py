@@ -294,7 +294,7 @@ def _slot_value(name: str, value: Any) -> Any:
 
 
 def _redact_parse_data(parse_data: Dict[str, Any], scrub: Callable[[str], str]) -> Dict[str, Any]:
-    parse_data = _deep_redact(parse_data, scrub)
+    parse_data = _deep_redact(parse_data, scrub, keys=True)  # keys too: the metadata is the client's
     for entity in parse_data.get("entities") or []:
         if isinstance(entity, dict) and entity.get("entity") in SENSITIVE_ENTITIES:
             entity["value"] = SENSITIVE_ENTITIES[entity["entity"]]
