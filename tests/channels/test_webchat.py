@@ -417,3 +417,46 @@ def test_the_page_stores_no_private_answer_and_asks_the_server_for_its_id():
     assert "getRandomValues" not in script  # no id made up in the browser
     assert 'fetch("conversation"' in script
     assert "if (!answer.private) remember(bot)" in script
+
+
+NODE = __import__("shutil").which("node")
+HARNESS = Path(__file__).with_name("chatjs_harness.js")
+
+
+def run_page(messages, replies):
+    """chat.js itself, run by node over a stub DOM: what it posted and what it stored."""
+    if NODE is None:
+        pytest.skip("node is not installed")
+    import subprocess
+
+    done = subprocess.run([NODE, str(HARNESS), str(STATIC_DIR / "chat.js"), json.dumps(messages)],
+                          input=json.dumps(replies), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    return result["posted"], json.loads(result["storage"]["amo-webchat"])
+
+
+def test_the_page_keeps_no_file_status_answer_in_the_browsers_storage():
+    """Review finding 14, on the script itself: a private answer is shown, never stored,
+    and the member's message it answers is stored masked whole."""
+    status = "Vos droits sont ouverts depuis le 01/06/2025. Bénéficiaires déclarés : 1 conjoint."
+    posted, stored = run_page(
+        ["salam", "25 janvier 1990"],
+        [[200, {"sender": SENDER}], [200, [{"text": "Bonjour"}]],
+         [200, [{"text": status, "private": True}, {"text": "Autre chose ?"}]]],
+    )
+    kept = json.dumps(stored, ensure_ascii=False)
+    assert "01/06/2025" not in kept and "conjoint" not in kept and "janvier 1990" not in kept
+    assert [m["text"] for m in stored["messages"]] == ["salam", "Bonjour", "•••", "Autre chose ?"]
+    assert stored["sender"] == SENDER
+
+
+def test_the_page_uses_the_servers_id_and_asks_again_when_it_is_refused():
+    posted, stored = run_page(
+        ["salam"],
+        [[200, {"sender": "web:old.sig"}], [403, {"error": "unknown conversation"}],
+         [200, {"sender": SENDER}], [200, [{"text": "Bonjour"}]]],
+    )
+    assert [p["url"] for p in posted] == ["conversation", "webhook", "conversation", "webhook"]
+    assert posted[-1]["body"] == {"sender": SENDER, "message": "salam"}
+    assert stored["sender"] == SENDER
