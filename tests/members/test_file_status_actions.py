@@ -234,3 +234,27 @@ def test_reset_after_stop_forgets_the_identifier(service) -> None:
     assert messages == []
     _, messages = give_birth_date("25/01/1990")
     assert responses(messages) == ["utter_file_status_start_again"]
+
+
+@pytest.mark.parametrize(
+    "cin, born, expected",
+    [
+        # A late CPU payer: the DGI, never the TNS payment link.
+        ("ZZ100007", "24/12/1969", ["utter_file_status_active", "utter_file_status_contributions_late",
+                                    "utter_file_status_next_pay_with_cpu"]),
+        # Salaried, the employer's declarations behind: see the employer.
+        ("ZZ100013", "05/01/1976", ["utter_file_status_active", "utter_file_status_contributions_late_employer",
+                                    "utter_file_status_next_ask_employer"]),
+        # Tadamon: nothing to pay, no contributions line.
+        ("ZZ100009", "02/10/1971", ["utter_file_status_active", "utter_file_status_next_nothing_to_do_tadamon"]),
+        # Auto-entrepreneur paid up to the last quarter that ended: up to date mid-quarter.
+        ("ZZ100010", "09/06/1994", ["utter_file_status_active", "utter_file_status_contributions_up_to_date",
+                                    "utter_file_status_next_nothing_to_do_tax"]),
+    ],
+)
+def test_the_next_step_follows_how_the_member_pays(service, cin, born, expected) -> None:
+    give_identifier(cin)
+    give_birth_date(born)
+    verified = tracker({"language": "fr", "member_identifier": "••••", "member_birth_date": "verified"})
+    _, messages = run(ActionFileStatus(), verified)
+    assert responses(messages) == expected
