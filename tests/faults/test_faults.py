@@ -60,7 +60,7 @@ def prefix(response: str, language: str) -> str:
 def said(received, response: str, language: str) -> bool:
     """A message rendered from `response` (numbered options may follow its text)."""
     start = prefix(response, language)
-    return any(text.startswith(start) for text in received)
+    return bool(start) and any(text.startswith(start) for text in received)
 
 
 def said_any(received, names, language: str) -> bool:
