@@ -13,8 +13,8 @@ before its turn, marked *done* only after the turn succeeded, and *released*
 claim older than `stale_after` seconds (an instance killed in the middle of a turn)
 may be taken over.
 
-Every method is blocking (a database round trip): call it from a worker thread in
-async code (`asyncio.to_thread`). Ids are provider-made; option payloads are intents
+Every method is blocking (a database round trip): async code calls it through
+`webhook.state_call` (the channel database's own threads, bounded in time). Ids are provider-made; option payloads are intents
 and entities the bot offered: no personal data is stored here.
 """
 from __future__ import annotations
