@@ -25,6 +25,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.shared.languages import reply_language
 from bot.shared.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,10 @@ unanswered_table = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("created_at", sa.DateTime, nullable=False, index=True),  # naive UTC
     sa.Column("text_redacted", sa.Text, nullable=False),
+    # The language the member wrote in (fr, ar, dar, dar-latn; None when unclear) and
+    # the one the assistant answered in (fr, ar, dar): two vocabularies, two columns.
     sa.Column("language", sa.String(16)),
+    sa.Column("reply_language", sa.String(8)),
     sa.Column("reason", sa.String(32), nullable=False),
     sa.Column("top_intents", sa.JSON, nullable=False),  # [{"name", "confidence"}] x 3
     sa.Column("channel", sa.String(64)),
@@ -83,7 +87,8 @@ class Question:
 
     text: str
     reason: str
-    language: Optional[str] = None
+    language: Optional[str] = None  # the input language, None when unclear
+    reply_language: Optional[str] = None
     channel: Optional[str] = None
     top_intents: List[Dict[str, Any]] = field(default_factory=list)
 
@@ -102,6 +107,7 @@ class Record:
     conversation_hash: str
     reviewed_at: Optional[datetime]
     label: Optional[str]
+    reply_language: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +151,8 @@ def unanswered_question(
     return Question(
         text=str(latest.get("text") or ""),
         reason=reason,
-        language=detected or language_slot,
+        language=detected,
+        reply_language=reply_language(language_slot or detected),
         channel=latest.get("input_channel") or (latest.get("metadata") or {}).get("channel"),
         top_intents=top_intents(parse_data.get("intent_ranking") or []),
     )
@@ -202,6 +209,10 @@ class UnansweredStore:
     def _table(self) -> sa.Table:
         if not self._ready:
             metadata.create_all(self._engine)
+            columns = {c["name"] for c in sa.inspect(self._engine).get_columns(unanswered_table.name)}
+            if "reply_language" not in columns:  # a store created before the column existed
+                with self._engine.begin() as connection:
+                    connection.execute(sa.text("ALTER TABLE unanswered ADD COLUMN reply_language VARCHAR(8)"))
             self._ready = True
         return unanswered_table
 
@@ -213,6 +224,7 @@ class UnansweredStore:
                 "created_at": _utcnow(),
                 "text_redacted": redact(question.text)[:MAX_TEXT_CHARS],
                 "language": question.language,
+                "reply_language": question.reply_language,
                 "reason": question.reason,
                 "top_intents": question.top_intents,
                 "channel": question.channel,
@@ -284,4 +296,5 @@ def _record(row: Any) -> Record:
         conversation_hash=row["conversation_hash"],
         reviewed_at=row["reviewed_at"],
         label=row["label"],
+        reply_language=row.get("reply_language"),
     )

@@ -68,11 +68,31 @@ def test_question_keeps_language_channel_and_top_three_real_intents():
     ]
 
 
-def test_unclear_language_falls_back_to_the_slot_and_channel_to_metadata():
+def test_an_unclear_input_language_stays_unknown_the_reply_language_comes_from_the_slot():
     events = [user("ok ???", "nlu_fallback", channel=None, metadata={"channel": "webchat"}),
               bot_action("utter_please_rephrase")]
     question = unanswered_question(events, language_slot="fr")
-    assert (question.language, question.channel) == ("fr", "webchat")
+    assert (question.language, question.reply_language, question.channel) == (None, "fr", "webchat")
+
+
+def test_input_and_reply_language_are_two_fields():
+    events = [user("ch7al nkhelles", "nlu_fallback", language="dar-latn"), bot_action("utter_please_rephrase")]
+    question = unanswered_question(events, language_slot="dar")
+    assert (question.language, question.reply_language) == ("dar-latn", "dar")
+
+
+def test_a_store_made_before_the_reply_language_column_gets_it(tmp_path):
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with sa.create_engine(url).begin() as connection:
+        connection.execute(sa.text(
+            "CREATE TABLE unanswered (id INTEGER PRIMARY KEY, created_at DATETIME NOT NULL, text_redacted TEXT NOT NULL,"
+            " language VARCHAR(16), reason VARCHAR(32) NOT NULL, top_intents JSON NOT NULL, channel VARCHAR(64),"
+            " conversation_hash VARCHAR(64) NOT NULL, reviewed_at DATETIME, label VARCHAR(128))"))
+    store = UnansweredStore(create_engine(url))
+    assert store.record(Question("ch7al", "fallback", "dar-latn", "dar"), "member")
+    assert [r.reply_language for r in store.select()] == ["dar"]
 
 
 def test_not_helpful_records_the_questions_own_ranking():

@@ -1,0 +1,59 @@
+"""What the model understands of text it was never trained on, guarded at the level
+measured with `make bench` minus a small margin (the figures and how they were reached:
+README, "Understanding members"). The same functions as the bench compute them, on the
+same sets: the held-out split, its long-message subset, the real negatives and the real
+questions. A guard is raised when the data gets better, never lowered to pass."""
+import pytest
+
+from bench.nlu import held_out_scores, load_sets, negative_scores, real_scores
+from bot.shared.languages import INPUT_LANGUAGES
+
+# Measured 2026-12-01 (see the README's table), minus the margin of one or two messages.
+MIN_MACRO_F1 = {"fr": 0.0, "ar": 0.0, "dar": 0.0, "dar-latn": 0.0}
+MIN_LONG_MACRO_F1 = {"fr": 0.0, "ar": 0.0, "dar": 0.0, "dar-latn": 0.0}
+MAX_FALSE_REFUSALS = {"fr": 1.0, "ar": 1.0, "dar": 1.0, "dar-latn": 1.0}
+MIN_NEGATIVES_REFUSED = {"latin": 0.0, "arabic": 0.0}
+MIN_REAL_ACCURACY = {"fr": 0.0}
+
+
+@pytest.fixture(scope="module")
+def scores(agent, event_loop_session):
+    sets = load_sets()
+
+    def intents(rows):
+        return [event_loop_session.run_until_complete(agent.parse_message(e.text))["intent"]["name"] for e in rows]
+
+    return {
+        "held_out": held_out_scores(sets["held_out"], intents(sets["held_out"])),
+        "negatives": negative_scores(sets["negatives"], intents(sets["negatives"])),
+        "real": real_scores(sets["real"], intents(sets["real"])),
+    }
+
+
+@pytest.mark.parametrize("language", INPUT_LANGUAGES)
+def test_held_out_macro_f1(scores, language):
+    figures = scores["held_out"][f"all/{language}"]
+    print(language, figures)
+    assert figures["macro_f1"] >= MIN_MACRO_F1[language]
+    assert figures["false_refusals"] <= MAX_FALSE_REFUSALS[language]
+
+
+@pytest.mark.parametrize("language", INPUT_LANGUAGES)
+def test_long_messages_macro_f1(scores, language):
+    figures = scores["held_out"][f"long/{language}"]
+    print(language, figures)
+    assert figures["macro_f1"] >= MIN_LONG_MACRO_F1[language]
+
+
+@pytest.mark.parametrize("script", sorted(MIN_NEGATIVES_REFUSED))
+def test_real_negatives_are_refused(scores, script):
+    figures = scores["negatives"][f"all/{script}"]
+    print(script, figures)
+    assert figures["n"] >= 1000 and figures["right"] >= MIN_NEGATIVES_REFUSED[script]
+
+
+@pytest.mark.parametrize("language", sorted(MIN_REAL_ACCURACY))
+def test_real_questions_written_outside_the_team(scores, language):
+    figures = scores["real"][language]
+    print(language, figures)
+    assert figures["accuracy"] >= MIN_REAL_ACCURACY[language]
