@@ -40,7 +40,7 @@ def data():
 @pytest.fixture
 def gate(tmp_path, data):
     storage = LocalModelStorage(tmp_path)
-    component = DomainGate.create({"c": 4.0}, storage, Resource("gate"), ExecutionContext(None, None))
+    component = DomainGate.create(DomainGate.get_default_config(), storage, Resource("gate"), ExecutionContext(None, None))
     component.train(data)
     return component
 
@@ -96,6 +96,6 @@ def test_a_low_score_keeps_the_intent():
 
 def test_without_out_of_scope_examples_nothing_is_scored(tmp_path):
     storage = LocalModelStorage(tmp_path)
-    component = DomainGate.create({"c": 4.0}, storage, Resource("gate"), ExecutionContext(None, None))
+    component = DomainGate.create(DomainGate.get_default_config(), storage, Resource("gate"), ExecutionContext(None, None))
     component.train(TrainingData([example(t, "greet") for t in AMO]))
     assert SCORE_KEY not in scored(component, "salam").data

@@ -74,7 +74,11 @@ class DomainGate(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"c": 4.0}
+        # The hand-written out-of-scope examples are the near-domain ones (bank cards,
+        # medicines, taxes), few against thousands of everyday corpus sentences: each
+        # weighs as much as ten. Measured on the held-out near-domain questions with the
+        # same false refusals: 59 % refused unweighted, 73 % weighted (2026-12-01).
+        return {"c": 4.0, "hand_written_weight": 10.0}
 
     def __init__(
         self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, classifier: Optional[Pipeline]
@@ -92,8 +96,10 @@ class DomainGate(GraphComponent):
         examples = training_data.intent_examples
         texts = [gate_text(m) for m in examples]
         labels = [int(m.get(INTENT) == OUT_OF_SCOPE or gate_only(m)) for m in examples]
+        hand_written = float(self._config["hand_written_weight"])
+        weights = [hand_written if m.get(INTENT) == OUT_OF_SCOPE and not gate_only(m) else 1.0 for m in examples]
         if len(set(labels)) == 2:
-            self._classifier = build_classifier(self._config["c"]).fit(texts, labels)
+            self._classifier = build_classifier(self._config["c"]).fit(texts, labels, model__sample_weight=weights)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._classifier, directory / self._FILE)
         return self._resource
