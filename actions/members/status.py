@@ -28,7 +28,6 @@ DOCUMENT_CODES = (
     "form_321_1_06", "form_328_1_01", "signature",
 )
 REJECTION_REASONS = ("already_insured", "rsu_conditions_not_met")
-PERIODS = ("monthly", "quarterly", "yearly")
 
 # Who the member pays, by category.
 CHANNEL_CNSS = "cnss"  # the TNS payment link or proximity points
