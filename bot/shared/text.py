@@ -41,7 +41,6 @@ SMS_FORMS = {
     "chokran": "choukran", "shukran": "choukran", "chukran": "choukran",
 }
 _REPEATS = re.compile(r"(\D)\1{2,}")  # three or more of the same letter: "salaaam"
-_LATIN_TOKEN = re.compile(r"[a-z0-9]")
 
 
 def normalize_arabic(token: str) -> str:
@@ -83,10 +82,6 @@ def script_words(text: str) -> Tuple[int, int]:
 
 def has_arabic(token: str) -> bool:
     return any(is_arabic_char(c) for c in token)
-
-
-def has_latin(token: str) -> bool:
-    return bool(_LATIN_TOKEN.search(normalize_latin(token)))
 
 
 # Arabizi to Arabic script, the way Darija is spelt in Arabic letters: digraphs first,
