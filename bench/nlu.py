@@ -147,6 +147,9 @@ def parse(model: Path, texts: Sequence[str], source: Path = ROOT) -> Tuple[List[
         input="".join(json.dumps(t) + "\n" for t in texts), cwd=source, capture_output=True, text=True, check=True,
     )
     results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if len(results) != len(texts):
+        # zip() in the scores would silently pair texts with another text's intent.
+        raise RuntimeError(f"{len(texts)} texts sent, {len(results)} parses read back")
     return [r["intent"] for r in results], [r["ms"] for r in results]
 
 
