@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import yaml
-from bot.shared.languages import REPLY_LANGUAGES
+from bot.shared.languages import LANGUAGE_SLOT, REPLY_LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE_DIR = ROOT / "knowledge"
@@ -82,7 +82,7 @@ def responses(topics: Dict[str, Topic], others: Dict[str, Topic]) -> Dict[str, l
         variations = []
         for lang in REPLY_LANGUAGES:
             variation = {
-                "condition": [{"type": "slot", "name": "language", "value": lang}],
+                "condition": [{"type": "slot", "name": LANGUAGE_SLOT, "value": lang}],
                 "text": topic.answer[lang],
             }
             buttons = [
@@ -167,9 +167,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     files = rendered_files()
     if args.check:
-        for path in stale(files):
+        differing = stale(files)
+        for path in differing:
             print(f"{path.relative_to(ROOT)} differs from what knowledge/ gives: edit knowledge/*.yml, then run python -m bot.tools.knowledge")
-        return 1 if stale(files) else 0
+        return 1 if differing else 0
     edited = [path for path in files if edited_by_hand(path)]
     if edited:
         for path in edited:
