@@ -105,8 +105,9 @@ def test_one_conversation_alternating_between_two_instances(two_instances):
     sender = f"scale-{uuid.uuid4().hex}"
     assert variant("utter_greet", "fr") in texts(say(first, sender, "Bonjour"))
     assert variant("utter_ask_profession", "fr") in texts(say(second, sender, "Est-ce que je suis concerné par l'AMO ?"))
-    assert variant("utter_ask_can_pay", "fr") in texts(say(first, sender, '/inform{"profession":"no_activity"}'))
-    assert variant("utter_eligibility_tadamon", "fr") in texts(say(second, sender, "/deny"))
+    assert variant("utter_ask_covered_as_dependant", "fr") in texts(say(first, sender, '/inform{"profession":"no_activity"}'))
+    assert variant("utter_ask_rsu_score", "fr") in texts(say(second, sender, "/deny"))
+    assert variant("utter_eligibility_tadamon", "fr") in texts(say(first, sender, "9,1"))
 
 
 def test_a_chosen_language_holds_on_the_other_instance(two_instances):

@@ -46,7 +46,7 @@ def test_generated_files_do_not_depend_on_the_hash_seed() -> None:
     code = (
         "import hashlib, sys\n"
         "from bot.tools import negatives as n\n"
-        "files = n.render_all(37, [n.ARBANKING77, n.XSID, n.TATOEBA_FRA])\n"
+        "files = n.render_all(37, [n.ARBANKING77, n.XSID, n.TATOEBA_FRA], gate_per_script=0)\n"
         "for p in sorted(files): print(p.name, p.parent.name, hashlib.sha256(files[p].encode()).hexdigest())\n"
     )
     outputs = []
@@ -56,7 +56,7 @@ def test_generated_files_do_not_depend_on_the_hash_seed() -> None:
                               check=True)
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
-    assert outputs[0].count("\n") == len(neg.render_all(37, [neg.ARBANKING77, neg.XSID, neg.TATOEBA_FRA])) == 6
+    assert outputs[0].count("\n") == len(neg.render_all(37, [neg.ARBANKING77, neg.XSID, neg.TATOEBA_FRA], gate_per_script=0)) == 6
 
 
 @pytest.mark.parametrize("source", list(neg.SOURCES.values()), ids=list(neg.SOURCES))
@@ -188,6 +188,15 @@ def test_generated_files_are_committed_fresh_load_with_rasa_and_say_they_are_gen
         rows = _loaded(neg.training_file_name(lang))
         assert len(rows) == _expected_training(lang, neg.DEFAULT_TRAIN_PER_SCRIPT)
         assert {(i, l) for _, i, l in rows} == {("out_of_scope", lang)}
+
+
+def test_gate_negatives_are_marked_for_the_gate_alone_and_never_hand_written_text() -> None:
+    hand_written = neg.hand_written_texts()
+    for lang in ("dar", "dar-latn", "ar", "fr"):
+        text = neg.gate_file_name(lang).read_text(encoding="utf-8")
+        assert f"    {neg.GATE_ONLY}: true" in text
+        rows = _loaded(neg.gate_file_name(lang))
+        assert rows and not [t for t, _, _ in rows if neg.normalise(t) in hand_written]
 
 
 def _expected_training(lang: str, n: int) -> int:
