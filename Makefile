@@ -27,8 +27,8 @@ shell: $(MODEL) ## chat in the terminal (starts the action server too)
 	$(RASA) run actions --actions actions >/dev/null 2>&1 & pid=$$!; \
 	trap "kill $$pid" EXIT; $(RASA) shell --model $(MODEL)
 
-bench: $(MODEL) ## accuracy, macro-F1, training time and parse latency vs Rasa's default pipeline
-	$(PY) -m bench.nlu
+bench: $(MODEL) ## NLU on text we did not train on (held-out, long messages, real negatives, real questions); ARGS="--compare-default"
+	$(PY) -m bench.nlu $(ARGS)
 
 bench-load: $(MODEL) ## latency and throughput of the real stack at 1, 8 and 32 conversations (ARGS="--instances 2")
 	$(PY) -m actions.members.demo
