@@ -12,12 +12,10 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
-from rasa.shared.nlu.constants import TEXT
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.constants import METADATA, METADATA_INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-
-from rasa.nlu.tokenizers.tokenizer import Token
-from rasa.shared.nlu.constants import METADATA, METADATA_INTENT
 
 from bot.shared.languages import PARSE_KEY
 from bot.shared.text import arabizi_to_arabic, has_arabic, normalize_arabic, normalize_latin
