@@ -42,8 +42,9 @@ def test_mixed_scripts_each_token_by_its_own_script():
 
 @pytest.mark.parametrize("text", ["", " ", "👍👍", "🙏", "12345", "\u200f\u200e", "؟؟؟"])
 def test_degenerate_messages_do_not_crash(text):
-    message, tokens = run(text)
-    assert tokens is not None and len(tokens) >= 1 or text.strip() == ""
+    _, tokens = run(text)
+    # Featurizers and DIET expect at least one token, blank messages included.
+    assert tokens is not None and len(tokens) >= 1
 
 
 def test_digits_only_is_kept_as_a_number():
