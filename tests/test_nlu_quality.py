@@ -8,12 +8,13 @@ import pytest
 from bench.nlu import held_out_scores, load_sets, negative_scores, real_scores
 from bot.shared.languages import INPUT_LANGUAGES
 
-# Measured 2026-12-01 (see the README's table), minus the margin of one or two messages.
-MIN_MACRO_F1 = {"fr": 0.0, "ar": 0.0, "dar": 0.0, "dar-latn": 0.0}
-MIN_LONG_MACRO_F1 = {"fr": 0.0, "ar": 0.0, "dar": 0.0, "dar-latn": 0.0}
-MAX_FALSE_REFUSALS = {"fr": 1.0, "ar": 1.0, "dar": 1.0, "dar-latn": 1.0}
-MIN_NEGATIVES_REFUSED = {"latin": 0.0, "arabic": 0.0}
-MIN_REAL_ACCURACY = {"fr": 0.0}
+# Measured 2026-12-01 with `python -m bench.nlu --model models/amo.tar.gz` (README,
+# "Understanding members"), minus a margin of about two held-out messages per language.
+MIN_MACRO_F1 = {"fr": 0.80, "ar": 0.78, "dar": 0.80, "dar-latn": 0.81}  # 0.828 0.802 0.820 0.835
+MIN_LONG_MACRO_F1 = {"fr": 0.74, "ar": 0.75, "dar": 0.74, "dar-latn": 0.74}  # 0.765 0.775 0.769 0.766
+MAX_FALSE_REFUSALS = {"fr": 0.14, "ar": 0.13, "dar": 0.145, "dar-latn": 0.11}  # 0.111 0.097 0.115 0.078
+MIN_NEGATIVES_REFUSED = {"latin": 0.96, "arabic": 0.965}  # 0.974 0.981
+MIN_REAL_ACCURACY = {"fr": 0.33}  # 4 of 9
 
 
 @pytest.fixture(scope="module")

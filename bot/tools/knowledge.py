@@ -176,10 +176,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         for path in edited:
             print(f"{path.relative_to(ROOT)} was edited by hand; move the change into knowledge/*.yml, then delete the file and rerun")
         return 1
-    for path, text in files.items():
+    # Only what changed is written: an unchanged file keeps its time, so make does not retrain.
+    changed = stale(files)
+    for path in changed:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    print(f"{len(files)} generated files written: " + ", ".join(str(p.relative_to(ROOT)) for p in files))
+        path.write_text(files[path], encoding="utf-8")
+    print(f"{len(changed)} of {len(files)} generated files written: " + ", ".join(str(p.relative_to(ROOT)) for p in changed))
     return 0
 
 
