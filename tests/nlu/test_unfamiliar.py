@@ -17,7 +17,7 @@ def test_familiarity_is_the_share_of_known_trigrams():
     assert familiarity(["123"], known) is None
 
 
-@pytest.mark.parametrize("text", ["xkcd qwpz zzkr", "qsdqsd qsd", "azertyuiop", "kjhkjh khkjh"])
+@pytest.mark.parametrize("text", ["xkcd qwpz zzkr", "qsdqsd qsd", "kjhkjh khkjh"])
 def test_keyboard_mashing_falls_back_in_the_trained_model(parse, text):
     parsed = parse(text)
     assert parsed["intent"]["name"] == "nlu_fallback"
@@ -31,3 +31,9 @@ def test_keyboard_mashing_falls_back_in_the_trained_model(parse, text):
 def test_misspelt_real_questions_are_not_taken_for_mashing(parse, text):
     # Whether the classifiers are then confident enough is the FallbackClassifier's call.
     assert parse(text)["familiarity"] >= UnfamiliarTextFallback.get_default_config()["familiar_from"]
+
+
+def test_a_keyboard_row_is_refused_by_the_gate_or_the_fallback(parse):
+    # "azertyuiop" shares trigrams with French words, so the domain gate, not the
+    # familiarity check, is what refuses it (out_of_scope, 0.59 with the 2026-12-01 model).
+    assert parse("azertyuiop")["intent"]["name"] in {"nlu_fallback", "out_of_scope"}
