@@ -58,7 +58,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.shared.slots import BIRTH_DATE_SLOT, IDENTIFIER_SLOT, LOCKED, UNAVAILABLE, VERIFIED
+from bot.shared.slots import BIRTH_DATE_OUTCOMES, BIRTH_DATE_SLOT, IDENTIFIER_SLOT
 from bot.shared.identifiers import is_masked
 from bot.shared.redaction import PLACEHOLDERS, redact, redact_answer
 
@@ -69,7 +69,7 @@ FORM = "file_status_form"
 SENSITIVE_ENTITIES = {"cin": PLACEHOLDERS["cin"], "immatriculation": PLACEHOLDERS["id"], "birth_date": PLACEHOLDERS["date"]}
 # What the form's validation leaves in its slots is safe; anything else is what the
 # slot mappings extracted from the member's message, before validation.
-SAFE_SLOT_VALUES = {IDENTIFIER_SLOT: is_masked, BIRTH_DATE_SLOT: lambda value: value in (VERIFIED, LOCKED, UNAVAILABLE)}
+SAFE_SLOT_VALUES = {IDENTIFIER_SLOT: is_masked, BIRTH_DATE_SLOT: lambda value: value in BIRTH_DATE_OUTCOMES}
 SLOT_PLACEHOLDERS = {IDENTIFIER_SLOT: PLACEHOLDERS["id"], BIRTH_DATE_SLOT: PLACEHOLDERS["date"]}
 
 

@@ -164,8 +164,9 @@ class HardenedRestInput(RestInput):
                         metadata=chat.metadata,
                     )
                 )
-            except Exception:
-                # Never log the text: members type their CIN and phone numbers.
-                structlogger.exception(f"{self.name()}.message.failure")
+            except Exception as error:
+                # Never log the text, nor a traceback or an error message that may quote
+                # it (database errors quote their parameters): the error type only.
+                structlogger.error(f"{self.name()}.message.failure", error_type=type(error).__name__)
                 return _error(503, "the assistant could not answer, try again")
             return response.json(collector.messages)
