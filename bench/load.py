@@ -247,6 +247,9 @@ class Stack:
             raise
 
     def _start(self) -> "Stack":
+        # `rasa run --model` with a missing file silently serves the newest model in models/.
+        if not self.model.is_file():
+            raise SystemExit(f"no model at {self.model}: make train")
         endpoints_file = os.environ.get("AMO_ENDPOINTS", "endpoints.yml")
         if self.instances > 1 and "lock_store" not in (ROOT / endpoints_file).read_text():
             raise SystemExit("several instances need a shared lock store: AMO_ENDPOINTS=deploy/endpoints.yml")

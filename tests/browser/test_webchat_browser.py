@@ -74,7 +74,7 @@ def browser() -> Iterator[WebDriver]:
 
 
 @pytest.fixture(scope="module")
-def rasa_server(browser, model_path, tmp_path_factory) -> Iterator[RasaServer]:
+def rasa_server(browser, model_path, endpoints_file, tmp_path_factory) -> Iterator[RasaServer]:
     folder = tmp_path_factory.mktemp("webchat")
     credentials = folder / "credentials.yml"
     credentials.write_text("bot.server.channels.webchat.WebChatInput:\n", encoding="utf-8")
@@ -83,7 +83,7 @@ def rasa_server(browser, model_path, tmp_path_factory) -> Iterator[RasaServer]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [RASA, "run", "--model", str(model_path), "--interface", "127.0.0.1",
-             "--port", str(port), "--credentials", str(credentials)],
+             "--port", str(port), "--credentials", str(credentials), "--endpoints", str(endpoints_file)],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
