@@ -165,6 +165,32 @@ async def test_buttons_are_sent_as_numbered_text_and_answered_by_number():
 
 
 @run_async
+async def test_a_turn_is_numbered_on_across_its_messages_and_a_number_picks_from_the_whole_turn():
+    """An answer and a question with buttons: "1"-"2" then "3"-"4" (one per payload), and
+    a typed "3" is the question's first option, not a number the answer also used."""
+    agent = RecordingAgent(replies=[
+        {"text": "Les enfants sont couverts jusqu'à 21 ans.",
+         "buttons": [{"title": "Et les étudiants ?", "payload": "/ask_students"},
+                     {"title": "Et mon conjoint ?", "payload": "/ask_spouse"}]},
+        {"text": "Cette réponse vous a-t-elle aidé ?",
+         "buttons": [{"title": "Oui", "payload": "/affirm"}, {"title": "Oui, merci", "payload": "/affirm"},
+                     {"title": "Non", "payload": "/deny"}]},
+    ])
+    forms = [twilio_form(text, MessageSid=f"SM{n}") for n, text in enumerate(("enfants", "3", "1"))]
+
+    async with FakeProvider().running() as twilio:
+        channel = make_channel(api_url=twilio.url)
+        for form in forms:
+            assert await post(channel, agent, form, signature(form)) == 200
+
+    assert agent.texts == ["enfants", "/affirm", "/ask_students"]
+    assert [sent["Body"] for sent in twilio.sent[:2]] == [
+        "Les enfants sont couverts jusqu'à 21 ans.\n\n1. Et les étudiants ?\n2. Et mon conjoint ?",
+        "Cette réponse vous a-t-elle aidé ?\n\n3. Oui\n4. Non",
+    ]
+
+
+@run_async
 async def test_a_replayed_message_sid_runs_one_turn(tmp_path):
     agent = RecordingAgent()
     form = twilio_form("salam", MessageSid="SMreplayed")

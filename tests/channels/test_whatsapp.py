@@ -509,6 +509,106 @@ async def test_numbered_options_are_answered_by_number(tmp_path):
     assert "12. Sujet 12" in graph.sent[0]["text"]["body"]
 
 
+# -- one turn, rendered as a whole ---------------------------------------------------
+
+
+def topics(count: int, first: int = 1) -> List[Dict[str, str]]:
+    return [{"title": f"Sujet {n}", "payload": f"/topic_{n}"} for n in range(first, first + count)]
+
+
+def reply_buttons(sent: Dict[str, Any]) -> List[str]:
+    """The ids of an interactive message's reply buttons or list rows, checked against
+    WhatsApp's limits: at most 3 buttons, or ONE list of at most 10 rows."""
+    action = sent["interactive"]["action"]
+    if sent["interactive"]["type"] == "button":
+        ids = [button["reply"]["id"] for button in action["buttons"]]
+        assert len(ids) <= 3
+    else:
+        [section] = action["sections"]
+        ids = [row["id"] for row in section["rows"]]
+        assert len(ids) <= 10
+    assert len(set(ids)) == len(ids), "a duplicate payload"
+    return ids
+
+
+@run_async
+async def test_options_numbered_in_a_turn_are_numbered_on_and_a_number_picks_from_the_whole_turn(tmp_path):
+    """An answer with 12 options and a question with 11: "1"-"12" then "13"-"23", and a
+    typed "14" is the question's second option, "2" the answer's second."""
+    agent = RecordingAgent(replies=[{"text": "Tous les sujets :", "buttons": topics(12)},
+                                    {"text": "Ou bien :", "buttons": topics(11, first=13)}])
+
+    async with FakeProvider().running() as graph:
+        channel = make_channel(tmp_path, graph_url=graph.url)
+        await deliver(channel, agent, notification(text_message("aide", "wamid.1")),
+                      notification(text_message("14", "wamid.2")), notification(text_message("٢", "wamid.3")))
+
+    assert agent.texts == ["aide", "/topic_14", "/topic_2"]
+    answer, question = (sent["text"]["body"] for sent in graph.sent[:2])
+    assert re.findall(r"^(\d+)\. ", answer, re.M) == [str(n) for n in range(1, 13)]
+    assert re.findall(r"^(\d+)\. ", question, re.M) == [str(n) for n in range(13, 24)]
+
+
+@run_async
+async def test_reply_buttons_after_numbered_options_leave_the_numbers_to_the_turn(tmp_path):
+    """The question's buttons are sent as buttons (one id per payload); a "2" typed
+    after the turn still picks the answer's second option."""
+    question = [{"title": "Oui", "payload": "/affirm"}, {"title": "Oui, merci", "payload": "/affirm"},
+                {"title": "Non", "payload": "/deny"}]
+    agent = RecordingAgent(replies=[{"text": "Tous les sujets :", "buttons": topics(12)},
+                                    {"text": "Cette réponse vous a-t-elle aidé ?", "buttons": question}])
+
+    async with FakeProvider().running() as graph:
+        channel = make_channel(tmp_path, graph_url=graph.url)
+        await deliver(channel, agent, notification(text_message("aide", "wamid.1")),
+                      notification(text_message("2", "wamid.2")))
+
+    assert agent.texts == ["aide", "/topic_2"]
+    numbered, buttons = graph.sent[:2]
+    assert numbered["type"] == "text" and "12. Sujet 12" in numbered["text"]["body"]
+    assert reply_buttons(buttons) == ["/affirm", "/deny"]
+
+
+@run_async
+async def test_each_message_of_a_turn_keeps_its_own_list_or_buttons(tmp_path):
+    agent = RecordingAgent(replies=[{"text": "Choisissez :", "buttons": topics(5)},
+                                    {"text": "Autre chose ?", "buttons": topics(2, first=6)}])
+
+    async with FakeProvider().running() as graph:
+        await deliver(make_channel(tmp_path, graph_url=graph.url), agent, notification(text_message("aide")))
+
+    assert [sent["interactive"]["type"] for sent in graph.sent] == ["list", "button"]
+    assert [reply_buttons(sent) for sent in graph.sent] == [[f"/topic_{n}" for n in range(1, 6)],
+                                                             ["/topic_6", "/topic_7"]]
+
+
+@run_async
+async def test_an_image_in_a_turn_keeps_its_place_between_the_texts(tmp_path):
+    agent = RecordingAgent(replies=[{"text": "Voici la carte :", "image": "https://example.org/carte.png"},
+                                    {"text": "Autre chose ?"}])
+
+    async with FakeProvider().running() as graph:
+        await deliver(make_channel(tmp_path, graph_url=graph.url), agent, notification(text_message("carte")))
+
+    assert [sent["type"] for sent in graph.sent] == ["text", "image", "text"]
+    assert graph.sent[1]["image"] == {"link": "https://example.org/carte.png"}
+
+
+@run_async
+async def test_rasas_output_methods_still_work_when_called_directly():
+    memory = OptionMemory()
+    async with FakeProvider().running() as graph:
+        output = WhatsAppOutput("token", "PHONE_ID", memory, graph_url=graph.url, retry=RetryPolicy(base_delay=0))
+        await output.send_text_message(MEMBER, "Bonjour")
+        await output.send_text_with_buttons(MEMBER, "Choisissez :", topics(12))
+        await output.send_image_url(MEMBER, "https://example.org/carte.png")
+        await output.send_custom_json(MEMBER, {"type": "template", "template": {"name": "rappel"}})
+
+    assert [sent["type"] for sent in graph.sent] == ["text", "text", "image", "template"]
+    assert "12. Sujet 12" in graph.sent[1]["text"]["body"]
+    assert memory.resolve(MEMBER, "12") == "/topic_12"
+
+
 # -- outgoing ----------------------------------------------------------------------
 
 

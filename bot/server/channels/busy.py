@@ -2,14 +2,17 @@
 slow, database down, lock store down or a lock wait too long): "the service is busy,
 your message is kept, try again in a few minutes", in the reply language.
 
-Pure (no Rasa import): the WhatsApp and Twilio channels send it when a turn failed
-after its retries, the Rasa patch of bot/server/rasa_patches.py utters it when a
-custom action fails inside a turn, and the REST channel can answer with it.
+No Rasa import: the WhatsApp and Twilio channels send it when a turn failed after its
+retries, the REST channel and the web chat answer a failed turn with it (rest.py), and
+the Rasa patch of bot/server/rasa_patches.py utters it when a custom action fails
+inside a turn.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
-from typing import Optional
+from typing import Any, Optional
 
 from bot.shared.languages import REPLY_LANGUAGES, reply_language
 
@@ -20,6 +23,10 @@ BUSY_TEXTS = {
     "dar": "الخدمة عامرة دابا. الميساج ديالك محفوظ، عاود جرب من بعد شي دقايق.",
 }
 assert set(BUSY_TEXTS) == set(REPLY_LANGUAGES)
+
+logger = logging.getLogger(__name__)
+# How long the busy answer waits for the NLU's reading of the language before guessing.
+LANGUAGE_TIMEOUT = 5.0
 
 _ARABIC = re.compile("[\u0600-\u06ff]")
 # Arabizi: a letter-digit mix such as "3afak", "ch7al", "9raya", "m3a".
@@ -43,3 +50,17 @@ def busy_text(language: Optional[str]) -> str:
     """The busy answer in the reply language for `language` (a slot value or an input
     code; anything else gives the default)."""
     return BUSY_TEXTS[reply_language(language)]
+
+
+async def busy_language(agent: Any, text: str) -> str:
+    """The reply language for the busy answer to `text`: the NLU's (`agent.parse_message`,
+    which needs no tracker store, often what is down), else guessed from the text."""
+    parse = getattr(agent, "parse_message", None)
+    if parse is not None:
+        try:
+            language = ((await asyncio.wait_for(parse(text), LANGUAGE_TIMEOUT)) or {}).get("language") or {}
+            if language.get("reply"):
+                return language["reply"]
+        except Exception as error:  # noqa: BLE001 - the busy answer goes out anyway
+            logger.warning("Language of a busy answer guessed: %s", type(error).__name__)
+    return guess_reply_language(text)

@@ -338,21 +338,29 @@ def twilio_message(
     return split_text(numbered_text(text, options, first_number), TWILIO_TEXT_LIMIT), options
 
 
+def _no_attachments(message: Mapping[str, Any]) -> List[Any]:
+    return []
+
+
 def render_turn(
-    messages: Sequence[Mapping[str, Any]], render: Callable[..., Tuple[List[Any], List[Option]]]
+    messages: Sequence[Mapping[str, Any]],
+    render: Callable[..., Tuple[List[Any], List[Option]]],
+    attachments: Callable[[Mapping[str, Any]], List[Any]] = _no_attachments,
 ) -> Tuple[List[Any], List[Option]]:
-    """One turn's bot messages ({"text", "buttons"}) through `render`
+    """One turn's bot messages (Rasa's {"text", "buttons", ...}) through `render`
     (whatsapp_message or twilio_message): each message keeps its own buttons, and
     options numbered in text are numbered on across the turn, so that "4" means one
-    thing. Returns what to send, and every numbered option of the turn in number order
-    (what the option memory must remember for the turn; number n is item n-1)."""
+    thing. `attachments` gives the pieces of what a message carries besides its text
+    and buttons (an image), sent right after them. Returns what to send, in order, and
+    every numbered option of the turn in number order (what the option memory must
+    remember for the turn; number n is item n-1)."""
     sent: List[Any] = []
     numbered: List[Option] = []
     for message in messages:
         text, buttons = str(message.get("text") or ""), message.get("buttons") or []
-        if not text.strip() and not buttons:
-            continue
-        out, options = render(text, buttons, first_number=len(numbered) + 1)
-        sent.extend(out)
-        numbered.extend(options)
+        if text.strip() or buttons:
+            out, options = render(text, buttons, first_number=len(numbered) + 1)
+            sent.extend(out)
+            numbered.extend(options)
+        sent.extend(attachments(message))
     return sent, numbered

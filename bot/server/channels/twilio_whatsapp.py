@@ -12,13 +12,12 @@ connector. Conversation ids are "tw:<number>" ("tw:+212600000001").
 """
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Text, Tuple
 from urllib.parse import parse_qs
 
 import aiohttp
-from rasa.core.channels.channel import InputChannel, OutputChannel
+from rasa.core.channels.channel import InputChannel
 from sanic import response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
@@ -26,21 +25,12 @@ from twilio.request_validator import RequestValidator
 
 from bot.server.channels import SHARE_MEDIA
 from bot.server.channels.dedup import MessageIdStore
-from bot.server.channels.outgoing import (
-    OptionMemory,
-    RetryPolicy,
-    nested_code,
-    numbered_text,
-    options_from_buttons,
-    post_with_retry,
-    split_text,
-)
-from bot.server.channels.webhook import remember_options, Incoming, TurnPolicy, WebhookInput, credential
+from bot.server.channels.outgoing import Option, OptionMemory, RetryPolicy, nested_code, post_with_retry, twilio_message
+from bot.server.channels.webhook import Incoming, TurnOutput, TurnPolicy, WebhookInput, credential
 
 logger = logging.getLogger(__name__)
 
 TWILIO_API_URL = "https://api.twilio.com"
-TEXT_LIMIT = 1600  # Twilio refuses longer message bodies
 MAX_BODY_BYTES = 64 * 1024  # a Twilio webhook form is a few hundred bytes
 _EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -74,8 +64,19 @@ def user_text(form: Dict[str, str]) -> Optional[str]:
     return SHARE_MEDIA if has_media or has_location else None
 
 
-class TwilioWhatsAppOutput(OutputChannel):
-    """Sends through Twilio's REST API with aiohttp (never blocking the loop)."""
+def twilio_fields(
+    text: str, buttons: Sequence[Mapping[str, Any]], first_number: int = 1
+) -> Tuple[List[Dict[str, str]], List[Option]]:
+    """outgoing.twilio_message's bodies as the form fields of Twilio messages."""
+    bodies, numbered = twilio_message(text, buttons, first_number)
+    return [{"Body": body} for body in bodies], numbered
+
+
+class TwilioWhatsAppOutput(TurnOutput):
+    """Sends a turn's bot messages through Twilio's REST API with aiohttp (never
+    blocking the loop): text bodies, buttons as numbered options."""
+
+    render = staticmethod(twilio_fields)
 
     @classmethod
     def name(cls) -> Text:
@@ -90,25 +91,17 @@ class TwilioWhatsAppOutput(OutputChannel):
         api_url: str = TWILIO_API_URL,
         retry: RetryPolicy = RetryPolicy(),
     ) -> None:
+        super().__init__(option_memory)
         self._auth = aiohttp.BasicAuth(account_sid, auth_token) if account_sid and auth_token else None
         self._url = f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self._from = whatsapp_address(twilio_number)
-        self._option_memory = option_memory
         self._retry = retry
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        for chunk in split_text(text, TEXT_LIMIT):
-            await self._send(recipient_id, {"Body": chunk})
+    def attachments(self, message: Mapping[str, Any]) -> List[Dict[str, str]]:
+        return [{"MediaUrl": message["image"]}] if message.get("image") else []
 
-    async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        options = options_from_buttons(buttons)
-        await remember_options(self._option_memory, recipient_id, options)
-        await self.send_text_message(recipient_id, numbered_text(text or "", options))
-
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await self._send(recipient_id, {"MediaUrl": image})
+    async def send_piece(self, recipient_id: Text, piece: Dict[str, str]) -> None:
+        await self._send(recipient_id, piece)
 
     async def _send(self, recipient_id: str, fields: Dict[str, str]) -> bool:
         if self._auth is None or self._from is None:
@@ -174,7 +167,7 @@ class TwilioWhatsAppInput(WebhookInput):
                 "server sees, which behind a proxy is not the one Twilio signed."
             )
 
-    def get_output_channel(self) -> OutputChannel:
+    def get_output_channel(self) -> TwilioWhatsAppOutput:
         return TwilioWhatsAppOutput(
             self.account_sid,
             self.auth_token,

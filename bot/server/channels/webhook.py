@@ -17,7 +17,10 @@ after the other, in arrival order). Its turn:
    on another instance, is dropped);
 2. resolves a typed number against the options last offered (SQLOptionMemory);
 3. runs the turn with the bot's replies held back, and sends them only once the turn
-   succeeded, so that a retried turn never sends its answers twice;
+   succeeded, so that a retried turn never sends its answers twice; they are rendered
+   as one turn (`TurnOutput`): options numbered in text are numbered on across the
+   turn's messages, and the turn's numbered options are remembered once, so that a
+   typed "4" is the turn's fourth option;
 4. marks the id done. A failed turn is retried (`attempts`, with a growing delay);
    after the last failure the member gets "the service is busy, your message is
    kept, try again in a few minutes" (busy.py) in their language, and the id is
@@ -37,16 +40,16 @@ import concurrent.futures
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Set, Text, Tuple
+from typing import Any, Awaitable, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Set, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.server.channels.busy import busy_text, guess_reply_language
+from bot.server.channels.busy import busy_language, busy_text
 from bot.server.channels.dedup import MessageIdStore, SQLOptionMemory
-from bot.server.channels.outgoing import OptionMemory
+from bot.server.channels.outgoing import Option, OptionMemory, render_turn
 
 logger = logging.getLogger(__name__)
 
@@ -221,12 +224,62 @@ class BadDelivery(ValueError):
     """A signed body that is unusable as a whole (not JSON, not the provider's shape)."""
 
 
-class HeldOutput(OutputChannel):
-    """Holds a turn's replies; `release()` sends them through the real channel, in
-    order, once the turn succeeded. A failed and retried turn thus never sends the
-    same answers twice."""
+class TurnOutput(OutputChannel):
+    """A provider's output channel, which sends a turn's bot messages as a whole
+    (`send_turn`): rendered once through `render` (outgoing.whatsapp_message or
+    outgoing.twilio_message, by render_turn), sent piece by piece in order, the turn's
+    numbered options remembered once. Rasa's own methods (send_response,
+    send_text_message, send_text_with_buttons, ...) send a turn of one message.
 
-    def __init__(self, output: OutputChannel) -> None:
+    A provider fills in `render`, `send_piece` and, for what it can show besides text
+    and buttons, `attachments`."""
+
+    def __init__(self, option_memory: OptionMemory) -> None:
+        self.option_memory = option_memory
+
+    @staticmethod
+    def render(text: str, buttons: Sequence[Mapping[str, Any]], first_number: int = 1) -> Tuple[List[Any], List[Option]]:
+        """What to send for one bot message, and the options it numbered in text."""
+        raise NotImplementedError
+
+    def attachments(self, message: Mapping[str, Any]) -> List[Any]:
+        """What to send for a message's parts other than text and buttons (an image)."""
+        return []
+
+    async def send_piece(self, recipient_id: Text, piece: Any) -> None:
+        """Sends one rendered piece to the provider."""
+        raise NotImplementedError
+
+    async def send_turn(self, recipient_id: Text, messages: Sequence[Mapping[str, Any]]) -> None:
+        pieces, numbered = render_turn(messages, self.render, self.attachments)
+        if any(message.get("buttons") for message in messages):
+            # Also when nothing was numbered (all sent as buttons): a "2" must not pick
+            # from older options. A turn without buttons leaves the last ones in place.
+            await remember_options(self.option_memory, recipient_id, numbered)
+        for piece in pieces:
+            await self.send_piece(recipient_id, piece)
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        await self.send_turn(recipient_id, [message])
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_turn(recipient_id, [{"text": text}])
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_turn(recipient_id, [{"text": text, "buttons": buttons}])
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self.send_turn(recipient_id, [{"image": image}])
+
+
+class HeldOutput(OutputChannel):
+    """Holds a turn's replies; `release()` sends them through the real channel as one
+    turn (TurnOutput.send_turn), once the turn succeeded. A failed and retried turn
+    thus never sends the same answers twice."""
+
+    def __init__(self, output: TurnOutput) -> None:
         self.output = output
         self.held: List[Tuple[Text, Dict[Text, Any]]] = []
 
@@ -238,8 +291,10 @@ class HeldOutput(OutputChannel):
 
     async def release(self) -> None:
         held, self.held = self.held, []
-        for recipient_id, message in held:
-            await self.output.send_response(recipient_id, message)
+        # Rasa addresses a turn's replies to its member; grouped all the same.
+        for recipient_id in dict.fromkeys(recipient for recipient, _ in held):
+            await self.output.send_turn(recipient_id, [message for recipient, message in held
+                                                       if recipient == recipient_id])
 
 
 class WebhookInput(InputChannel):
@@ -382,7 +437,7 @@ class WebhookInput(InputChannel):
             self._claimed.discard(message_id)
 
     async def _answer_busy(self, message: Incoming, member: str, agent: Any) -> None:
-        language = await _reply_language(agent, message.text)
+        language = await busy_language(agent, message.text)
         try:
             await self.get_output_channel().send_text_message(member, busy_text(language))
         except Exception as error:  # noqa: BLE001
@@ -398,19 +453,6 @@ class WebhookInput(InputChannel):
         except Exception as error:  # noqa: BLE001
             logger.error("%s message id not marked %s: %s", self.name(), call.__name__, type(error).__name__)
             return None
-
-
-async def _reply_language(agent: Any, text: str) -> str:
-    """The reply language of `text` from the NLU (no tracker store needed), else guessed."""
-    parse = getattr(agent, "parse_message", None)
-    if parse is not None:
-        try:
-            language = ((await asyncio.wait_for(parse(text), 5)) or {}).get("language") or {}
-            if language.get("reply"):
-                return language["reply"]
-        except Exception as error:  # noqa: BLE001
-            logger.warning("Language of a busy answer guessed: %s", type(error).__name__)
-    return guess_reply_language(text)
 
 
 async def read_bounded_body(request: Request, limit: int) -> Optional[bytes]:

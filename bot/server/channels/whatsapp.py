@@ -10,50 +10,27 @@ shares with the Twilio connector. Conversation ids are "wa:<wa_id>".
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import logging
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Text
 
-from rasa.core.channels.channel import InputChannel, OutputChannel
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.server.channels import SHARE_MEDIA
 from bot.server.channels.dedup import MessageIdStore
-from bot.server.channels.outgoing import (
-    Option,
-    OptionMemory,
-    RetryPolicy,
-    nested_code,
-    numbered_text,
-    options_from_buttons,
-    post_with_retry,
-    split_text,
-    truncate,
-)
-from bot.server.channels.webhook import remember_options, BadDelivery, Incoming, TurnPolicy, WebhookInput, credential
+from bot.server.channels.outgoing import OptionMemory, RetryPolicy, nested_code, post_with_retry, whatsapp_message
+from bot.server.channels.webhook import BadDelivery, Incoming, TurnOutput, TurnPolicy, WebhookInput, credential
 
 logger = logging.getLogger(__name__)
 
 GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v21.0"
 MAX_BODY_BYTES = 256 * 1024
-
-# WhatsApp limits (Cloud API "messages" reference).
-TEXT_LIMIT = 4096
-INTERACTIVE_BODY_LIMIT = 1024
-MAX_REPLY_BUTTONS = 3
-BUTTON_TITLE_LIMIT = 20
-BUTTON_ID_LIMIT = 256
-MAX_LIST_ROWS = 10
-ROW_TITLE_LIMIT = 24
-ROW_DESCRIPTION_LIMIT = 72
-ROW_ID_LIMIT = 200
-LIST_BUTTON_LABEL = "Options · خيارات"  # members write French or Arabic script
 
 # A reaction or a system notice (number change) is not something to answer.
 _IGNORED_TYPES = {"reaction", "system"}
@@ -146,56 +123,16 @@ def is_signed(body: bytes, signature: Optional[str], app_secret: Optional[str]) 
     return hmac.compare_digest(expected.encode(), signature.strip().encode("utf-8", "replace"))
 
 
-def render(text: str, buttons: Sequence[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], List[Option]]:
-    """Graph API message objects for a text with Rasa buttons, and the options
-    sent as numbered text (to remember), if it came to that.
-
-    Up to 3 short titles: reply buttons; up to 10: a list; else numbered text.
-    """
-    options = options_from_buttons(buttons)
-    chunks = split_text(text, TEXT_LIMIT)
-    if chunks and len(chunks[-1]) > INTERACTIVE_BODY_LIMIT:
-        chunks[-1:] = split_text(chunks[-1], INTERACTIVE_BODY_LIMIT)
-    interactive = _interactive(chunks[-1], options) if chunks and options else None
-    if interactive is None:
-        return [_text(chunk) for chunk in split_text(numbered_text(text, options), TEXT_LIMIT)], options
-    return [_text(chunk) for chunk in chunks[:-1]] + [interactive], []
-
-
-def _interactive(body: str, options: Sequence[Option]) -> Optional[Dict[str, Any]]:
-    if len(options) <= MAX_REPLY_BUTTONS and all(
-        len(o.title) <= BUTTON_TITLE_LIMIT and len(o.payload) <= BUTTON_ID_LIMIT for o in options
-    ):
-        buttons = [{"type": "reply", "reply": {"id": o.payload, "title": o.title}} for o in options]
-        action: Dict[str, Any] = {"buttons": buttons}
-        kind = "button"
-    elif len(options) <= MAX_LIST_ROWS and all(len(o.payload) <= ROW_ID_LIMIT for o in options):
-        rows = [_row(o) for o in options]
-        action = {"button": LIST_BUTTON_LABEL, "sections": [{"rows": rows}]}
-        kind = "list"
-    else:
-        return None
-    return {"type": "interactive", "interactive": {"type": kind, "body": {"text": body}, "action": action}}
-
-
-def _row(option: Option) -> Dict[str, str]:
-    row = {"id": option.payload, "title": truncate(option.title, ROW_TITLE_LIMIT)}
-    if len(option.title) > ROW_TITLE_LIMIT:
-        row["description"] = truncate(option.title, ROW_DESCRIPTION_LIMIT)
-    return row
-
-
-def _text(body: str) -> Dict[str, Any]:
-    return {"type": "text", "text": {"body": body, "preview_url": False}}
-
-
 def wa_id(conversation_id: str) -> str:
     """The WhatsApp number of a conversation id ("wa:212600000001" -> "212600000001")."""
     return conversation_id[3:] if conversation_id.startswith("wa:") else conversation_id
 
 
-class WhatsAppOutput(OutputChannel):
-    """Sends bot messages through the Graph API (aiohttp, never blocking)."""
+class WhatsAppOutput(TurnOutput):
+    """Sends a turn's bot messages through the Graph API (aiohttp, never blocking), as
+    outgoing.whatsapp_message renders them: reply buttons, a list, or numbered text."""
+
+    render = staticmethod(whatsapp_message)
 
     @classmethod
     def name(cls) -> Text:
@@ -210,33 +147,27 @@ class WhatsAppOutput(OutputChannel):
         graph_url: str = GRAPH_URL,
         retry: RetryPolicy = RetryPolicy(),
     ) -> None:
+        super().__init__(option_memory)
         self._access_token = access_token
         self._url = f"{graph_url.rstrip('/')}/{api_version}/{phone_number_id}/messages"
         self._configured = bool(access_token and phone_number_id)
-        self._option_memory = option_memory
         self._retry = retry
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        for chunk in split_text(text, TEXT_LIMIT):
-            await self._send(recipient_id, _text(chunk))
-
-    async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        messages, numbered = render(text or "", buttons)
-        # Also when nothing was numbered: a "2" must not pick from older options.
-        await remember_options(self._option_memory, recipient_id, numbered)
-        for message in messages:
-            await self._send(recipient_id, message)
-
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await self._send(recipient_id, {"type": "image", "image": {"link": image}})
+    def attachments(self, message: Mapping[str, Any]) -> List[Dict[str, Any]]:
+        pieces = []
+        if message.get("image"):
+            pieces.append({"type": "image", "image": {"link": message["image"]}})
+        if message.get("custom"):  # a Graph API message object, sent as it is (a template)
+            pieces.append(dict(message["custom"]))
+        return pieces
 
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
     ) -> None:
-        """Sends a Graph API message object as it is (e.g. a template)."""
-        await self._send(recipient_id, dict(json_message))
+        await self.send_turn(recipient_id, [{"custom": json_message}])
+
+    async def send_piece(self, recipient_id: Text, piece: Dict[str, Any]) -> None:
+        await self._send(recipient_id, piece)
 
     async def _send(self, recipient_id: str, message: Dict[str, Any]) -> bool:
         if not self._configured:
@@ -305,7 +236,7 @@ class WhatsAppInput(WebhookInput):
         if not verify_token:
             logger.warning("WHATSAPP_VERIFY_TOKEN is not set: webhook verification will fail.")
 
-    def get_output_channel(self) -> OutputChannel:
+    def get_output_channel(self) -> WhatsAppOutput:
         return WhatsAppOutput(
             self.access_token,
             self.phone_number_id,
