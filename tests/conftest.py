@@ -154,7 +154,8 @@ def action_server(action_env, tmp_path_factory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def endpoints_file(action_server, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("endpoints") / "endpoints.yml"
-    path.write_text(f'action_endpoint:\n  url: "{action_server}"\n', encoding="utf-8")
+    path.write_text(f'action_endpoint:\n  url: "{action_server}"\n  enable_selective_domain: true\n',
+                    encoding="utf-8")
     return path
 
 
@@ -163,7 +164,8 @@ def agent(model_path, action_server):
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
-    return Agent.load(str(model_path), action_endpoint=EndpointConfig(action_server))
+    # As endpoints.yml: only the validate_* form actions get the domain.
+    return Agent.load(str(model_path), action_endpoint=EndpointConfig(action_server, enable_selective_domain=True))
 
 
 class Conversation:
