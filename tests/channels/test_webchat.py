@@ -15,6 +15,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
+from bot.server.channels.busy import BUSY_TEXTS
 from bot.server.channels.rest import MAX_BODY_BYTES, HardenedRestInput
 from bot.server.channels.webchat import (
     STATIC_DIR,
@@ -27,6 +28,7 @@ from bot.server.channels.webchat import (
 
 PREFIX = "/webhooks/webchat"
 FAILING_TEXT = "fail:"
+TIMING_OUT_TEXT = "timeout:"
 # A sender the server issued (same process, same secret), and the conversation it names.
 SENDER = issue_sender(webchat_secret())
 CONVERSATION = conversation_of(SENDER, webchat_secret())
@@ -42,6 +44,8 @@ class FakeAgent:
         self.received.append(message)
         if message.text.startswith(FAILING_TEXT):
             raise RuntimeError("the agent failed")
+        if message.text.startswith(TIMING_OUT_TEXT):
+            raise asyncio.TimeoutError()  # as a lock wait or a store call that took too long
         if message.text == "status?":
             # As Rasa sends a response of a custom action: with its name.
             await message.output_channel.send_response(
@@ -303,9 +307,23 @@ def test_a_failing_agent_gives_503_and_no_message_text_in_the_logs(server, agent
     body = {"sender": SENDER, "message": FAILING_TEXT + " ma CIN AB123456"}
     answer = server.post(_json(body))
     assert answer.status == 503
-    assert "error" in answer.json()
+    assert answer.json() == [{"recipient_id": CONVERSATION, "text": BUSY_TEXTS["fr"]}]
     captured = capsys.readouterr()
     assert "AB123456" not in captured.out + captured.err + caplog.text
+
+
+@pytest.mark.parametrize("path, sender, conversation", [(f"{PREFIX}/webhook", SENDER, CONVERSATION),
+                                                       ("/webhooks/rest/webhook", "m1", "rest:m1")],
+                         ids=["webchat", "rest"])
+@pytest.mark.parametrize("failure", [FAILING_TEXT, TIMING_OUT_TEXT], ids=["raises", "times-out"])
+@pytest.mark.parametrize("text, language", [("واش خاصني نخلص كل شهر؟", "dar"), ("هل يجب أن أدفع كل شهر؟", "ar"),
+                                            ("wach khassni n5elles?", "dar"), ("Dois-je payer ?", "fr")])
+def test_a_turn_that_cannot_run_is_answered_busy_as_bot_messages_in_the_members_language(
+        server, agent, path, sender, conversation, failure, text, language):
+    answer = server.request("POST", path, body=_json({"sender": sender, "message": f"{failure} {text}"}),
+                            headers={"Content-Type": "application/json"})
+    assert answer.status == 503
+    assert answer.json() == [{"recipient_id": conversation, "text": BUSY_TEXTS[language]}]
 
 
 def test_get_on_the_webhook_is_not_allowed(server):
@@ -433,18 +451,42 @@ def run_page(messages, replies):
                           input=json.dumps(replies), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    return result["posted"], json.loads(result["storage"]["amo-webchat"])
+    result["stored"] = json.loads(result["storage"]["amo-webchat"])
+    return result
+
+
+def test_the_page_shows_the_servers_busy_answer_and_gives_the_member_their_message_back():
+    busy = [{"recipient_id": CONVERSATION, "text": BUSY_TEXTS["dar"]}]
+    page = run_page(["salam", "واش خاصني نخلص؟"],
+                    [[200, {"sender": SENDER}], [200, [{"text": "Bonjour"}]], [503, busy]])
+    assert page["status"] == BUSY_TEXTS["dar"]
+    assert page["input"] == "واش خاصني نخلص؟"
+    assert [m["text"] for m in page["stored"]["messages"]] == ["salam", "Bonjour"]  # nothing of the failed turn
+
+
+@pytest.mark.parametrize("status, body, words", [(503, None, "down"), (502, {"error": "bad gateway"}, "down"),
+                                                 (413, {"error": "too large"}, "rejected")])
+def test_a_failure_without_the_busy_answer_gets_the_pages_own_words(status, body, words):
+    page = run_page(["salam"], [[200, {"sender": SENDER}], [status, body]])
+    assert page["status"] == UI_FRENCH[words]
+    assert page["input"] == "salam"
+
+
+# The page's own words (chat.js UI.fr), read from the script.
+UI_FRENCH = {key: re.search(rf'^    {key}: "([^"]+)",$', (STATIC_DIR / "chat.js").read_text(encoding="utf-8"),
+                            re.M).group(1) for key in ("down", "rejected")}
 
 
 def test_the_page_keeps_no_file_status_answer_in_the_browsers_storage():
     """Review finding 14, on the script itself: a private answer is shown, never stored,
     and the member's message it answers is stored masked whole."""
     status = "Vos droits sont ouverts depuis le 01/06/2025. Bénéficiaires déclarés : 1 conjoint."
-    posted, stored = run_page(
+    page = run_page(
         ["salam", "25 janvier 1990"],
         [[200, {"sender": SENDER}], [200, [{"text": "Bonjour"}]],
          [200, [{"text": status, "private": True}, {"text": "Autre chose ?"}]]],
     )
+    stored = page["stored"]
     kept = json.dumps(stored, ensure_ascii=False)
     assert "01/06/2025" not in kept and "conjoint" not in kept and "janvier 1990" not in kept
     assert [m["text"] for m in stored["messages"]] == ["salam", "Bonjour", "•••", "Autre chose ?"]
@@ -452,11 +494,12 @@ def test_the_page_keeps_no_file_status_answer_in_the_browsers_storage():
 
 
 def test_the_page_uses_the_servers_id_and_asks_again_when_it_is_refused():
-    posted, stored = run_page(
+    page = run_page(
         ["salam"],
         [[200, {"sender": "web:old.sig"}], [403, {"error": "unknown conversation"}],
          [200, {"sender": SENDER}], [200, [{"text": "Bonjour"}]]],
     )
+    posted = page["posted"]
     assert [p["url"] for p in posted] == ["conversation", "webhook", "conversation", "webhook"]
     assert posted[-1]["body"] == {"sender": SENDER, "message": "salam"}
-    assert stored["sender"] == SENDER
+    assert page["stored"]["sender"] == SENDER

@@ -15,6 +15,12 @@ Only `Content-Type: application/json` is read (415 otherwise): a cross-site form
 
 The conversation is "rest:<sender>", never the sender alone, so a REST client cannot
 name another channel's conversation ("wa:…", "tw:…", "web:…") whatever it sends.
+
+A turn that cannot run (tracker store, lock store or action server down) is answered
+503 with the busy answer of busy.py as the bot's messages, in the member's language:
+[{"recipient_id": conversation, "text": "the service is busy, your message is kept,
+try again in a few minutes"}]; the status tells a client that nothing was processed,
+and the web chat page shows that text and gives the member their message back (chat.js).
 """
 from __future__ import annotations
 
@@ -30,6 +36,8 @@ from sanic import Blueprint, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.server.channels.busy import busy_language, busy_text
 
 structlogger = structlog.get_logger()
 
@@ -168,5 +176,13 @@ class HardenedRestInput(RestInput):
                 # Never log the text, nor a traceback or an error message that may quote
                 # it (database errors quote their parameters): the error type only.
                 structlogger.error(f"{self.name()}.message.failure", error_type=type(error).__name__)
-                return _error(503, "the assistant could not answer, try again")
+                return await self._busy(request, chat.message, conversation)
             return response.json(collector.messages)
+
+    async def _busy(self, request: Request, text: str, conversation: str) -> HTTPResponse:
+        """The busy answer, alone: what the failed turn said before it failed is dropped,
+        as the WhatsApp channels drop a failed turn's replies."""
+        language = await busy_language(getattr(request.app.ctx, "agent", None), text)
+        answer = CollectingOutputChannel()
+        await answer.send_text_message(conversation, busy_text(language))
+        return response.json(answer.messages, status=503)

@@ -206,6 +206,22 @@ function showStatus(text) {
   status.textContent = text;
 }
 
+// A reply that is not the bot's answer; its message is what the page shows.
+class Failed extends Error {}
+
+// What the page says of a failed reply: the server's busy answer when it sent one (a 503
+// carrying bot messages, in the member's language), else the page's own words.
+async function failure(reply) {
+  if (reply.status === 400 || reply.status === 413) return new Failed(t("rejected"));
+  try {
+    const texts = (await reply.json()).map((answer) => answer.text).filter(Boolean);
+    if (texts.length) return new Failed(texts.join("\n"));
+  } catch (error) {
+    // Not the server's answer (a proxy's error page, no body): the page's own words.
+  }
+  return new Failed(t("down"));
+}
+
 // Sends `message` (typed text or a button payload) and shows `shown` as the member's
 // bubble. When it fails, the bubble goes away and `typed` is put back in the input.
 async function send(message, shown, typed = "") {
@@ -222,7 +238,7 @@ async function send(message, shown, typed = "") {
       await newSender();
       reply = await post(message);
     }
-    if (!reply.ok) throw new Error(reply.status === 400 || reply.status === 413 ? "rejected" : "down");
+    if (!reply.ok) throw await failure(reply);
     const answers = await reply.json();
     const isPrivate = answers.some((answer) => answer.private);
     remember({ from: "user", text: isPrivate ? "•••" : shown.replace(PERSONAL, "•••") });
@@ -235,7 +251,7 @@ async function send(message, shown, typed = "") {
     followReplies(answers.map((answer) => answer.text || "").filter(Boolean));
   } catch (error) {
     mine.remove();
-    showStatus(t(error.message === "rejected" ? "rejected" : "down"));
+    showStatus(error instanceof Failed ? error.message : t("down"));
     if (typed) input.value = input.value ? typed + "\n" + input.value : typed;
   } finally {
     typing.hidden = true;
