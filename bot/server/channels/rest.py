@@ -19,7 +19,7 @@ name another channel's conversation ("wa:…", "tw:…", "web:…") whatever it 
 A turn that cannot run (tracker store, lock store or action server down) is answered
 503 with the busy answer of busy.py as the bot's messages, in the member's language:
 [{"recipient_id": conversation, "text": "the service is busy, your message is kept,
-try again in a few minutes"}]; the status tells a client that nothing was processed,
+try again in a few minutes"}]; the status tells a client that the turn did not run,
 and the web chat page shows that text and gives the member their message back (chat.js).
 """
 from __future__ import annotations

@@ -238,7 +238,9 @@ class TurnOutput(OutputChannel):
         self.option_memory = option_memory
 
     @staticmethod
-    def render(text: str, buttons: Sequence[Mapping[str, Any]], first_number: int = 1) -> Tuple[List[Any], List[Option]]:
+    def render(
+        text: str, buttons: Sequence[Mapping[str, Any]], first_number: int = 1
+    ) -> Tuple[List[Any], List[Option]]:
         """What to send for one bot message, and the options it numbered in text."""
         raise NotImplementedError
 
@@ -291,7 +293,8 @@ class HeldOutput(OutputChannel):
 
     async def release(self) -> None:
         held, self.held = self.held, []
-        # Rasa addresses a turn's replies to its member; grouped all the same.
+        # Rasa sends all of a turn's replies to its member; grouping by recipient only
+        # makes sure that no reply could reach another conversation.
         for recipient_id in dict.fromkeys(recipient for recipient, _ in held):
             await self.output.send_turn(recipient_id, [message for recipient, message in held
                                                        if recipient == recipient_id])
