@@ -29,7 +29,7 @@ from actions.members.service import (
     Verified,
     default_service,
 )
-from actions.members.status import CHANNEL_EMPLOYER, CHANNEL_STATE, LATE, FileStatus
+from actions.members.status import CHANNEL_STATE, FileStatus, contributions_answer
 
 REQUESTED_SLOT = "requested_slot"
 
@@ -178,11 +178,10 @@ def _utter_status(dispatcher: CollectingDispatcher, status: FileStatus, language
         paid_until=_month(status.contributions_paid_until),
         rejection_reason=labels.rejection_reason(status.rejection_reason, language) if status.rejection_reason else "",
     )
-    if status.state == "active" and status.contributions_standing is not None:
-        standing = status.contributions_standing
-        if standing == LATE and status.channel == CHANNEL_EMPLOYER:
-            standing = "late_employer"  # the employer declares and pays, not the member
+    contributions = contributions_answer(status)
+    if contributions:
         dispatcher.utter_message(
-            response=f"utter_file_status_contributions_{standing}", paid_until=_month(status.contributions_paid_until)
+            response=f"utter_file_status_contributions_{contributions}",
+            paid_until=_month(status.contributions_paid_until),
         )
     dispatcher.utter_message(response=f"utter_file_status_next_{status.next_step}")

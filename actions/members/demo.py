@@ -1,6 +1,8 @@
-"""Synthetic demo members: one per registration status, and one per way of paying
-(CNSS directly, DGI with the CPU, with the auto-entrepreneur's tax, Achamil direct
-debit, employer, nothing for Tadamon), up to date and late.
+"""Synthetic demo members: one per registration status, one active member per
+category, and for each way of paying (CNSS directly, DGI with the CPU, with the
+auto-entrepreneur's tax, Achamil direct debit, employer, nothing for Tadamon) and
+each period the file can record (monthly; quarterly or yearly for CPU payers and
+auto-entrepreneurs, or not recorded), one up to date and one late.
 
 Every identity is obviously fake: CINs start with "ZZ", immatriculation numbers
 with 9999. `python -m actions.members.demo` creates the schema in the database of
@@ -25,6 +27,11 @@ def _last_quarter_end(today: date, quarters_back: int) -> date:
     """The first day of the last month of the quarter that ended `quarters_back` quarters
     before the last one (0: the last quarter that ended)."""
     return _month_start(today, (today.month - 1) % 3 + 1 + 3 * quarters_back)
+
+
+def _last_year_end(today: date, years_back: int) -> date:
+    """December of the year `years_back` years before the last one (0: last year)."""
+    return date(today.year - 1 - years_back, 12, 1)
 
 
 def demo_members(today: date) -> Tuple[Member, ...]:
@@ -110,6 +117,62 @@ def demo_members(today: date) -> Tuple[Member, ...]:
         Member(
             "999900015", "ZZ100015", date(1982, 3, 3), "cpu", "active", date(2022, 1, 3),
             rights_open_since=date(2022, 1, 1), contributions_paid_until=_last_quarter_end(today, 0),
+        ),
+        # Periods recorded in the file: the member's own rule decides, never "it depends".
+        # Auto-entrepreneur paying by quarter, the last quarter that ended paid: up to date mid-quarter.
+        Member(
+            "999900016", "ZZ100016", date(1991, 4, 23), "auto_entrepreneur", "active", date(2022, 2, 20),
+            rights_open_since=date(2022, 3, 1), contributions_paid_until=_last_quarter_end(today, 0),
+            payment_period="quarterly",
+        ),
+        # Auto-entrepreneur paying by quarter, the last quarter that ended unpaid: late.
+        Member(
+            "999900017", "ZZ100017", date(1986, 10, 8), "auto_entrepreneur", "active", date(2022, 2, 21),
+            rights_open_since=date(2022, 3, 1), contributions_paid_until=_last_quarter_end(today, 1),
+            payment_period="quarterly",
+        ),
+        # Auto-entrepreneur paying by year, paid up to last December: up to date all year.
+        Member(
+            "999900018", "ZZ100018", date(1978, 1, 17), "auto_entrepreneur", "active", date(2022, 2, 22),
+            rights_open_since=date(2022, 3, 1), contributions_paid_until=_last_year_end(today, 0),
+            payment_period="yearly",
+        ),
+        # Auto-entrepreneur paying by year, last year unpaid: late.
+        Member(
+            "999900019", "ZZ100019", date(1995, 7, 30), "auto_entrepreneur", "active", date(2022, 2, 23),
+            rights_open_since=date(2022, 3, 1), contributions_paid_until=_last_year_end(today, 1),
+            payment_period="yearly",
+        ),
+        # CPU payers, the same four cases: the DGI collects.
+        Member(
+            "999900020", "ZZ100020", date(1973, 5, 14), "cpu", "active", date(2021, 12, 6),
+            rights_open_since=date(2022, 1, 1), contributions_paid_until=_last_quarter_end(today, 0),
+            payment_period="quarterly",
+        ),
+        Member(
+            "999900021", "ZZ100021", date(1968, 9, 2), "cpu", "active", date(2021, 12, 7),
+            rights_open_since=date(2022, 1, 1), contributions_paid_until=_last_quarter_end(today, 1),
+            payment_period="quarterly",
+        ),
+        Member(
+            "999900022", "ZZ100022", date(1984, 2, 11), "cpu", "active", date(2021, 12, 8),
+            rights_open_since=date(2022, 1, 1), contributions_paid_until=_last_year_end(today, 0),
+            payment_period="yearly",
+        ),
+        Member(
+            "999900023", "ZZ100023", date(1977, 11, 26), "cpu", "active", date(2021, 12, 9),
+            rights_open_since=date(2022, 1, 1), contributions_paid_until=_last_year_end(today, 1),
+            payment_period="yearly",
+        ),
+        # An artisan paying the CNSS every month, up to date.
+        Member(
+            "999900024", "ZZ100024", date(1981, 6, 5), "artisan", "active", date(2022, 1, 12),
+            rights_open_since=date(2022, 2, 1), contributions_paid_until=paid_last_month, payment_period="monthly",
+        ),
+        # A farmer paying the CNSS every month, two months unpaid: the TNS payment link.
+        Member(
+            "999900025", "ZZ100025", date(1966, 3, 19), "farmer", "active", date(2022, 4, 4),
+            rights_open_since=date(2022, 5, 1), contributions_paid_until=_month_start(today, 3),
         ),
     )
 

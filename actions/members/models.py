@@ -19,8 +19,9 @@ from sqlalchemy import (
     Table,
 )
 
-# Bumped when a table changes; `MembersRepository.create_schema` refuses a database
-# written by another version instead of reading it wrongly.
+# Bumped when a table changes in a way older rows cannot be read with;
+# `MembersRepository.create_schema` refuses a database written by another version
+# instead of reading it wrongly. A nullable column goes in ADDED_COLUMNS instead.
 SCHEMA_VERSION = 1
 
 metadata = MetaData()
@@ -42,7 +43,15 @@ members = Table(
     # The last month paid, as its first day (2026-10-01 = paid up to October 2026).
     Column("contributions_paid_until", Date),
     Column("rejection_reason", String(32)),  # a code, knowledge/labels/file_status.yml
+    # "monthly", "quarterly" or "yearly", as the member chose (CPU payers and
+    # auto-entrepreneurs: quarterly or yearly, facts §6.2); NULL: not recorded.
+    Column("payment_period", String(16)),
 )
+
+# Columns added after the first databases were written, all nullable (NULL reads as
+# "not recorded"): `MembersRepository.create_schema` adds any that an existing
+# database lacks, so it keeps working without a migration.
+ADDED_COLUMNS = (members.c.payment_period,)
 
 beneficiaries = Table(
     "beneficiaries",

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator, List, NamedTuple, Optional
 
-from sqlalchemy import and_, create_engine, delete, func, insert, select, text, update
+from sqlalchemy import and_, create_engine, delete, func, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from actions.members import models
@@ -20,6 +20,8 @@ from actions.members.verification import ATTEMPTS_KEPT, Attempt
 DEFAULT_DB_PATH = Path(__file__).resolve().parents[2] / "var" / "members.db"
 # A look-up must fail fast and say "service unavailable", not hang the action server.
 CONNECT_TIMEOUT_SECONDS = 3
+# The advisory-lock key that serialises schema creation (attempt locks use hashes).
+SCHEMA_LOCK_KEY = 0x414D4F5F534348  # "AMO_SCH"
 
 
 def engine_from_env() -> Engine:
@@ -47,9 +49,19 @@ class MembersRepository:
         self._salt: Optional[str] = None
 
     def create_schema(self) -> None:
-        """Creates missing tables and the version row; refuses another schema version."""
-        models.metadata.create_all(self.engine)
-        with self.engine.begin() as connection:
+        """Creates missing tables, adds the columns added since (`models.ADDED_COLUMNS`) to
+        existing ones, and the version row; refuses another schema version.
+
+        One transaction under the schema lock, so that servers starting together on
+        one database do not both add a column or both write a version row."""
+        with self.engine.connect() as connection, connection.begin():
+            _serialise(connection, SCHEMA_LOCK_KEY)
+            models.metadata.create_all(connection)
+            for column in models.ADDED_COLUMNS:
+                present = {c["name"] for c in inspect(connection).get_columns(column.table.name)}
+                if column.name not in present:
+                    column_type = column.type.compile(dialect=connection.dialect)
+                    connection.execute(text(f"ALTER TABLE {column.table.name} ADD COLUMN {column.name} {column_type}"))
             row = connection.execute(select(models.schema_version)).first()
             if row is None:
                 connection.execute(
@@ -97,6 +109,7 @@ class MembersRepository:
             contributions_paid_until=row.contributions_paid_until,
             rejection_reason=row.rejection_reason,
             beneficiaries=tuple(Beneficiary(b.type, b.birth_date, b.status) for b in children),
+            payment_period=row.payment_period,
         )
 
     def save_member(self, member: Member) -> None:
@@ -112,6 +125,7 @@ class MembersRepository:
             rights_open_since=member.rights_open_since,
             contributions_paid_until=member.contributions_paid_until,
             rejection_reason=member.rejection_reason,
+            payment_period=member.payment_period,
         )
         with self.engine.begin() as connection:
             old_id = connection.execute(
@@ -141,15 +155,7 @@ class MembersRepository:
         lock) on SQLite. So concurrent guesses cannot all see "not locked yet"."""
         with self.engine.connect() as connection:
             with connection.begin():
-                dialect = connection.dialect.name
-                if dialect == "sqlite":
-                    # pysqlite starts its own transaction only before a write; this one
-                    # takes the write lock before the first read.
-                    connection.exec_driver_sql("BEGIN IMMEDIATE")
-                elif dialect == "postgresql":
-                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(subject_hash)})
-                else:  # pragma: no cover - only SQLite and PostgreSQL are deployed
-                    raise RuntimeError(f"no attempt lock for the {dialect} dialect")
+                _serialise(connection, _lock_key(subject_hash))
                 yield AttemptsGuard(connection)
 
     def attempts_by_conversation(self, conversation_hash: str, since: datetime) -> List[Attempt]:
@@ -204,6 +210,21 @@ class MembersRepository:
         table = models.pending_lookups
         with self.engine.begin() as connection:
             connection.execute(delete(table).where(table.c.conversation_hash == conversation_hash))
+
+
+def _serialise(connection: Connection, key: int) -> None:
+    """Serialises the transaction under way with every other one taking `key`:
+    `pg_advisory_xact_lock` on PostgreSQL, `BEGIN IMMEDIATE` (the database's write
+    lock, whatever the key) on SQLite."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        # pysqlite starts its own transaction only before a write; this one takes the
+        # write lock before the first read.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif dialect == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:  # pragma: no cover - only SQLite and PostgreSQL are deployed
+        raise RuntimeError(f"no transaction lock for the {dialect} dialect")
 
 
 def _lock_key(subject_hash: str) -> int:

@@ -9,6 +9,8 @@ How a member pays decides both what "up to date" means and what to do next
 - AMO Achamil: monthly, by direct debit from the account given at registration;
 - salaried workers: through their employer's declaration;
 - AMO Tadamon: nothing, the State pays.
+The period the member chose, when their file records it (`Member.payment_period`),
+decides alone; otherwise every period the channel allows is considered.
 """
 from __future__ import annotations
 
@@ -108,8 +110,9 @@ class Member:
     contributions_paid_until: Optional[date] = None
     rejection_reason: Optional[str] = None
     beneficiaries: Tuple[Beneficiary, ...] = field(default=())
-    # "quarterly" or "yearly" when a CPU payer or auto-entrepreneur's choice is known;
-    # None: the category's rule (CHANNEL_PERIODS).
+    # How often the member pays, as recorded in the file: one of the periods the channel
+    # allows (CHANNEL_PERIODS; CPU payers and auto-entrepreneurs choose quarterly or
+    # yearly); None: not recorded, every period the channel allows is considered.
     payment_period: Optional[str] = None
 
     def __post_init__(self) -> None:
@@ -151,6 +154,9 @@ class FileStatus:
     rejection_reason: Optional[str]
     next_step: str
     channel: str = CHANNEL_CNSS
+    # The period the standing was judged by; None when the file does not say and the
+    # channel allows several (or nothing is paid).
+    payment_period: Optional[str] = None
 
     @property
     def contributions_up_to_date(self) -> Optional[bool]:
@@ -175,6 +181,7 @@ def file_status(member: Member, today: date) -> FileStatus:
         rejection_reason=member.rejection_reason if member.registration_status == "rejected" else None,
         next_step=next_step(member.registration_status, member.channel, standing),
         channel=member.channel,
+        payment_period=member.periods[0] if len(member.periods) == 1 else None,
     )
 
 
@@ -224,3 +231,19 @@ def next_step(state: str, channel: str, standing: Optional[str]) -> str:
         "incomplete": "send_missing_documents",
         "rejected": "contact_cnss",
     }[state]
+
+
+def contributions_answer(status: FileStatus) -> Optional[str]:
+    """The contributions line of an active file (responses utter_file_status_contributions_<answer>):
+    the standing, with the period it was judged by ("late_quarterly") when that is known.
+
+    The employer's line names no period: the facts do not say how often an employer
+    declares (§2.1), and the member does not pay it themselves."""
+    standing = status.contributions_standing
+    if status.state != "active" or standing is None:
+        return None
+    if status.channel == CHANNEL_EMPLOYER:
+        return "late_employer" if standing == LATE else standing
+    if standing == DEPENDS_ON_PERIOD or status.payment_period is None:
+        return standing
+    return f"{standing}_{status.payment_period}"

@@ -115,12 +115,36 @@ def test_right_birth_date_then_the_status_in_the_members_language(service) -> No
     assert events == [SlotSet("member_identifier", None), SlotSet("member_birth_date", None)]
     assert responses(messages) == [
         "utter_file_status_active",
-        "utter_file_status_contributions_up_to_date",
+        "utter_file_status_contributions_up_to_date_monthly",
         "utter_file_status_next_nothing_to_do_debit",  # ZZ100003 is an Achamil member
     ]
     assert messages[0]["rights_open_since"] == "01/06/2025"
     assert messages[0]["beneficiaries"] == "زوج(ة) واحد(ة)، جوج ولاد"
     assert messages[1]["paid_until"] == "10/2026"
+
+
+@pytest.mark.parametrize(
+    "cin, born, contributions, step",
+    [
+        # Demo members as of 25 November 2026 (actions/members/demo.py).
+        ("ZZ100016", "23/04/1991", "up_to_date_quarterly", "nothing_to_do_tax"),  # July-September paid
+        ("ZZ100017", "08/10/1986", "late_quarterly", "pay_with_tax"),
+        ("ZZ100018", "17/01/1978", "up_to_date_yearly", "nothing_to_do_tax"),  # 2025 paid
+        ("ZZ100021", "02/09/1968", "late_quarterly", "pay_with_cpu"),
+        ("ZZ100023", "26/11/1977", "late_yearly", "pay_with_cpu"),
+        ("ZZ100014", "12/12/1999", "depends_on_period", "pay_with_tax"),  # no period recorded
+        ("ZZ100012", "19/08/1980", "late_monthly", "pay_contributions"),
+        ("ZZ100013", "05/01/1976", "late_employer", "ask_employer"),
+    ],
+)
+def test_the_contributions_line_names_the_period_the_file_records(service, cin, born, contributions, step) -> None:
+    give_identifier(cin)
+    give_birth_date(born)
+    verified = tracker({"language": "fr", "member_identifier": "••••", "member_birth_date": "verified"})
+    _, messages = run(ActionFileStatus(), verified)
+    assert responses(messages) == [
+        "utter_file_status_active", f"utter_file_status_contributions_{contributions}", f"utter_file_status_next_{step}"
+    ]
 
 
 def test_incomplete_file_lists_missing_documents_in_french(service) -> None:

@@ -1,8 +1,9 @@
 """The members database and the look-up service, on SQLite and PostgreSQL."""
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, insert, inspect, select, text, update
 
 from actions.members import models
 from actions.members.demo import DEMO_MEMBERS, demo_members, seed
@@ -16,7 +17,7 @@ from actions.members.service import (
     Mismatch,
     Verified,
 )
-from actions.members.status import Beneficiary
+from actions.members.status import DEPENDS_ON_PERIOD, UP_TO_DATE, Beneficiary, file_status
 
 ACTIVE = Identifier("cin", "ZZ100003")
 ACTIVE_BORN = date(1990, 1, 25)
@@ -61,6 +62,35 @@ def test_find_member_by_cin_and_by_immatriculation(seeded: MembersRepository) ->
         Beneficiary("child", date(2019, 2, 14), "active"),
     )
     assert seeded.find_member(Identifier("cin", "ZZ999999")) is None
+
+
+def test_the_payment_period_is_stored_and_read_back(seeded: MembersRepository) -> None:
+    quarterly = seeded.find_member(Identifier("cin", "ZZ100016"))
+    assert quarterly.payment_period == "quarterly"
+    assert seeded.find_member(Identifier("cin", "ZZ100014")).payment_period is None
+    seeded.save_member(replace(quarterly, payment_period="yearly"))
+    assert seeded.find_member(Identifier("cin", "ZZ100016")).payment_period == "yearly"
+
+
+def test_a_database_written_before_the_payment_period_gets_the_column_at_start(repository, engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE members DROP COLUMN payment_period"))
+        # A row as the code before the column wrote it: an auto-entrepreneur paid up to June.
+        connection.execute(insert(models.members).values(
+            immatriculation="999900099", cin="ZZ100099", birth_date=date(1980, 1, 1), category="auto_entrepreneur",
+            registration_status="active", status_date=date(2022, 2, 1), missing_documents=[],
+            rights_open_since=date(2022, 3, 1), contributions_paid_until=date(2026, 6, 1),
+        ))
+    restarted = MembersRepository(engine)
+    restarted.create_schema()
+    restarted.create_schema()
+    assert "payment_period" in {column["name"] for column in inspect(engine).get_columns("members")}
+    old = restarted.find_member(Identifier("cin", "ZZ100099"))
+    assert old.payment_period is None  # not recorded: both periods are considered
+    assert file_status(old, date(2026, 11, 25)).contributions_standing == DEPENDS_ON_PERIOD
+    restarted.save_member(replace(old, payment_period="yearly"))
+    yearly = restarted.find_member(Identifier("cin", "ZZ100099"))
+    assert file_status(yearly, date(2026, 11, 25)).contributions_standing == UP_TO_DATE
 
 
 def test_attempts_store_hashes_never_the_identifier(service: FileStatusService, seeded, engine) -> None:

@@ -12,6 +12,7 @@ from actions.members.status import (
     UP_TO_DATE,
     CorruptRecord,
     Member,
+    contributions_answer,
     contributions_standing,
     file_status,
 )
@@ -108,6 +109,96 @@ def test_next_step_by_category(category, paid_until, state, standing, step) -> N
     assert (status.contributions_standing, status.next_step) == (standing, step)
 
 
+# What an up-to-date and a late member of each category is told to do next.
+STEPS = {
+    **{category: ("nothing_to_do", "pay_contributions") for category in ("trader", "artisan", "liberal", "farmer")},
+    "cpu": ("nothing_to_do_cpu", "pay_with_cpu"),
+    "auto_entrepreneur": ("nothing_to_do_tax", "pay_with_tax"),
+    "achamil": ("nothing_to_do_debit", "check_direct_debit"),
+    "salaried": ("nothing_to_do_employer", "ask_employer"),
+}
+MONTHLY_PAYERS = ("trader", "artisan", "liberal", "farmer", "achamil", "salaried")
+TAX_PAYERS = ("cpu", "auto_entrepreneur")
+
+
+@pytest.mark.parametrize("category", MONTHLY_PAYERS)
+@pytest.mark.parametrize("period", ["monthly", None])
+@pytest.mark.parametrize(
+    "paid_until, today, standing",
+    [
+        # Paid up to October: November may be paid until its last day, not after.
+        (month(2026, 10), date(2026, 11, 1), UP_TO_DATE),
+        (month(2026, 10), date(2026, 11, 30), UP_TO_DATE),
+        (month(2026, 10), date(2026, 12, 1), LATE),
+        # Across the year: December paid, January under way.
+        (month(2026, 12), date(2027, 1, 31), UP_TO_DATE),
+        (month(2026, 12), date(2027, 2, 1), LATE),
+    ],
+)
+def test_monthly_payers_owe_a_month_once_it_is_over(category, period, paid_until, today, standing) -> None:
+    status = file_status(member(category, paid_until, payment_period=period), today)
+    assert status.contributions_standing == standing
+    assert status.next_step == STEPS[category][standing == LATE]
+    assert status.payment_period == "monthly"
+    if category == "salaried":  # the facts do not say how often the employer declares
+        assert contributions_answer(status) == ("late_employer" if standing == LATE else UP_TO_DATE)
+    else:
+        assert contributions_answer(status) == f"{standing}_monthly"
+
+
+@pytest.mark.parametrize("category", TAX_PAYERS)
+@pytest.mark.parametrize(
+    "period, paid_until, today, standing",
+    [
+        # By quarter: the last quarter that ended, on its last day and on the next one's first.
+        ("quarterly", month(2026, 9), date(2026, 10, 1), UP_TO_DATE),
+        ("quarterly", month(2026, 9), date(2026, 12, 31), UP_TO_DATE),
+        ("quarterly", month(2026, 9), date(2027, 1, 1), LATE),
+        ("quarterly", month(2026, 12), date(2027, 3, 31), UP_TO_DATE),
+        ("quarterly", month(2026, 12), date(2027, 4, 1), LATE),
+        ("quarterly", month(2026, 8), date(2026, 10, 1), LATE),  # two months of a quarter are not the quarter
+        # By year: last year, on the year's last day and on the next one's first.
+        ("yearly", month(2025, 12), date(2026, 1, 1), UP_TO_DATE),
+        ("yearly", month(2025, 12), date(2026, 12, 31), UP_TO_DATE),
+        ("yearly", month(2025, 12), date(2027, 1, 1), LATE),
+        ("yearly", month(2026, 9), date(2027, 1, 1), LATE),  # three quarters are not the year
+        ("yearly", month(2025, 6), date(2026, 4, 1), LATE),
+    ],
+)
+def test_tax_payers_owe_their_own_period_once_it_is_over(category, period, paid_until, today, standing) -> None:
+    status = file_status(member(category, paid_until, payment_period=period), today)
+    assert status.contributions_standing == standing
+    assert status.next_step == STEPS[category][standing == LATE]
+    assert status.payment_period == period
+    assert contributions_answer(status) == f"{standing}_{period}"
+
+
+@pytest.mark.parametrize("category", TAX_PAYERS)
+@pytest.mark.parametrize(
+    "paid_until, today, standing",
+    [
+        # The period not recorded: both rules, on the boundaries of a quarter.
+        (month(2025, 12), date(2026, 3, 31), UP_TO_DATE),
+        (month(2025, 12), date(2026, 4, 1), DEPENDS_ON_PERIOD),
+        (month(2026, 6), date(2026, 12, 31), DEPENDS_ON_PERIOD),
+        (month(2026, 9), date(2026, 12, 31), UP_TO_DATE),
+        (month(2026, 9), date(2027, 1, 1), LATE),
+    ],
+)
+def test_tax_payers_whose_period_is_not_recorded(category, paid_until, today, standing) -> None:
+    status = file_status(member(category, paid_until), today)
+    assert status.contributions_standing == standing
+    assert status.next_step == STEPS[category][standing != UP_TO_DATE]
+    assert status.payment_period is None
+    assert contributions_answer(status) == standing
+
+
+def test_no_contributions_line_when_nothing_is_due_or_the_file_is_not_active() -> None:
+    assert contributions_answer(file_status(member("tadamon", None), NOV_25)) is None
+    assert contributions_answer(file_status(member("trader", None), NOV_25)) is None
+    assert contributions_answer(file_status(member("trader", month(2024, 1), "suspended"), NOV_25)) is None
+
+
 def test_a_recorded_choice_of_period_decides() -> None:
     paid = month(2026, 6)
     assert file_status(member("auto_entrepreneur", paid, payment_period="yearly"), NOV_25).next_step == "nothing_to_do_tax"
@@ -136,13 +227,28 @@ def test_every_step_and_standing_has_a_response_in_each_language() -> None:
     steps = set(rules.PAY_STEP.values()) | set(rules.NOTHING_STEP.values()) | {
         "wait_for_validation", "send_missing_documents", "contact_cnss"
     }
-    standings = {UP_TO_DATE, LATE, DEPENDS_ON_PERIOD, "late_employer"}
+    standings = {UP_TO_DATE, LATE, DEPENDS_ON_PERIOD, "late_employer"} | {
+        f"{standing}_{period}" for standing in (UP_TO_DATE, LATE) for period in ("monthly", "quarterly", "yearly")
+    }
     names = [f"utter_file_status_next_{step}" for step in steps]
     names += [f"utter_file_status_contributions_{standing}" for standing in standings]
     names += [f"utter_file_status_{state}" for state in rules.REGISTRATION_STATUSES] + ["utter_file_status_suspended_tadamon"]
     for name in names:
         languages = sorted(v["condition"][0]["value"] for v in DOMAIN.responses[name])
         assert languages == ["ar", "dar", "fr"], name
+
+
+@pytest.mark.parametrize("today", [date(2026, 1, 1), date(2026, 3, 31), date(2026, 4, 1), NOV_25, date(2026, 12, 31)])
+def test_the_demo_has_an_up_to_date_and_a_late_member_for_each_way_and_period_of_paying(today) -> None:
+    members = demo_members(today)
+    statuses = [file_status(m, today) for m in members]
+    told = {(s.channel, s.payment_period, s.contributions_standing) for s in statuses}
+    for channel, periods in rules.CHANNEL_PERIODS.items():
+        for period in periods + ((None,) if len(periods) > 1 else ()):
+            assert {(channel, period, UP_TO_DATE), (channel, period, LATE)} <= told, (channel, period)
+    assert (rules.CHANNEL_TAX, None, DEPENDS_ON_PERIOD) in told or today.month <= 3
+    active = {m.category for m in members if m.registration_status == "active"}
+    assert active == set(rules.CATEGORIES)
 
 
 def test_the_demo_has_a_member_for_each_way_of_paying_and_standing() -> None:
