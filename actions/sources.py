@@ -3,7 +3,10 @@ behind that answer's facts (knowledge/<topic>.yml -> source IDs -> URLs of the
 register in knowledge/amo-facts.md), official CNSS pages first, and the date checked.
 
 The lookup is plain Python over knowledge/; the action finds the last knowledge
-answer in the conversation. With none, the general answer utter_followup_source.
+answer in the conversation. During a form, only an answer given since the form
+started counts; with none, the official pages behind the form's own topic (the
+question it asks comes from them). Otherwise the general answer utter_followup_source,
+which points to the official sites and 3939.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ class Topic:
     title: Dict[str, str]
     checked: str
     sources: Tuple[str, ...]
+    form: Optional[str] = None  # the form this topic's intent starts, if any
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +62,7 @@ def topics() -> Dict[str, Topic]:
         sources: List[str] = []
         for fact in data["facts"]:
             sources += [s for s in fact.get("sources") or [] if s not in sources]
-        found[f"utter_{data['topic']}"] = Topic(data["title"], str(data["checked"]), tuple(sources))
+        found[f"utter_{data['topic']}"] = Topic(data["title"], str(data["checked"]), tuple(sources), data.get("form"))
     return found
 
 
@@ -79,18 +83,32 @@ def pages(sources: Iterable[str], urls: Dict[str, str], limit: int = MAX_PAGES) 
     return official[:limit] if official else listed[:2]
 
 
-def last_knowledge_answer(events: Iterable[Dict[str, Any]], known: Dict[str, Topic]) -> Optional[str]:
+def answer_asked_about(
+    events: Iterable[Dict[str, Any]], known: Dict[str, Topic], urls: Dict[str, str], form: Optional[str] = None
+) -> Optional[str]:
+    """The last knowledge answer; while `form` is active, the last one since it started,
+    else the form's own topic if an official page is behind it (a form's question sent to
+    the press would not be "the page to check"). None when there is neither."""
     for event in reversed(list(events)):
+        if form and event.get("event") == "active_loop" and event.get("name") == form:
+            break
         if event.get("event") != "bot":
             continue
         name = (event.get("metadata") or {}).get("utter_action")
         if name in known:
             return name
-    return None
+    return next(
+        (
+            name
+            for name, topic in known.items()
+            if form and topic.form == form and any(is_official(url) for url in pages(topic.sources, urls))
+        ),
+        None,
+    )
 
 
 class ActionAnswerSource(Action):
-    """The official pages behind the last knowledge answer, or the general answer."""
+    """The official pages behind the answer asked about (`answer_asked_about`), or the general answer."""
 
     def name(self) -> Text:
         return "action_answer_source"
@@ -99,8 +117,9 @@ class ActionAnswerSource(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
         known = topics()
-        response = last_knowledge_answer(tracker.events, known)
-        listed = pages(known[response].sources, register()) if response else []
+        urls = register()
+        response = answer_asked_about(tracker.events, known, urls, tracker.active_loop_name)
+        listed = pages(known[response].sources, urls) if response else []
         if not listed:
             dispatcher.utter_message(response=GENERAL)
             return []

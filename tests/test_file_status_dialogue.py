@@ -84,6 +84,22 @@ def test_a_second_unrelated_turn_ends_the_look_up(conversation):
     assert said(messages, "utter_resume_file_status_form", "fr")
 
 
+def test_source_in_the_middle_of_the_look_up_then_the_question_once_more(conversation):
+    assert said(conversation.say("Bonjour, où en est mon dossier AMO ?"), "utter_ask_member_identifier", "fr")
+    messages = conversation.say("source ?")
+    # The look-up's own topic rests on press articles: the official sites and 3939 instead.
+    assert said(messages, "utter_followup_source", "fr")
+    assert [m.get("text") for m in messages].count(variant("utter_ask_member_identifier", "fr")) == 1
+
+
+def test_an_auto_entrepreneur_paying_by_quarter_is_up_to_date_mid_quarter(conversation):
+    conversation.say("fin wsal dossier dyali f cnss?")
+    conversation.say("ZZ100016")
+    messages = conversation.say("23/04/1991")
+    assert said(messages, "utter_file_status_contributions_up_to_date_quarterly", "dar")
+    assert said(messages, "utter_file_status_next_nothing_to_do_tax", "dar")
+
+
 def test_a_cpu_payer_who_is_late_is_sent_to_the_dgi_not_the_tns_link(conversation):
     conversation.say("Bonjour, où en est mon dossier AMO ?")
     conversation.say("ZZ100007")

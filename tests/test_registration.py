@@ -155,7 +155,11 @@ def test_source_after_an_answer_and_during_the_check(next_action):
                SlotSet("requested_slot", "profession"), ActionExecuted("action_listen"), said("ask_source"),
                ActionExecutionRejected("eligibility_form")]
     assert next_action(in_form) == "action_answer_source"
-    assert next_action(in_form + [ActionExecuted("action_answer_source")]) == "eligibility_form"
+    # A side turn like the others (data/rules.yml): noted, then the question once more.
+    answered_in_form = in_form + [ActionExecuted("action_answer_source")]
+    assert next_action(answered_in_form) == "action_note_side_turn"
+    noted = [ActionExecuted("action_note_side_turn"), SlotSet("form_side_turn", "first")]
+    assert next_action(answered_in_form + noted) == "eligibility_form"
 
 
 def test_an_employment_said_with_no_question_starts_the_check(next_action):
