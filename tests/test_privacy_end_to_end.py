@@ -64,8 +64,6 @@ def _compact(text: str) -> str:
     return re.sub(r"[\s.\-_/()+]", "", fold(text))
 
 
-@pytest.mark.xfail(reason="open privacy defect (2026-12-01 closing note): a generated identifier form "
-                          "such as 'Q/472 - 940' survives redaction in the tracker store")
 def test_generated_identifiers_dates_phones_and_emails_are_stored_nowhere(stack, action_env):
     """Values in every form the parser accepts (tests/test_redaction.py generates them),
     sent through the real servers in one conversation with a file-status look-up; then

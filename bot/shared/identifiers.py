@@ -4,14 +4,18 @@ Formats come from amo-facts.md section 14: a CIN is one or two letters followed 
 digits; the CNSS immatriculation is most likely 9 digits (not confirmed), so another
 all-digit length is not rejected outright: the member is asked to check it.
 
-`bot.shared.redaction` reuses the patterns below, so what we can parse we also redact.
+One grammar for both readings, and for `bot.shared.redaction`, which reuses the patterns
+below so that what we can parse we also redact: a message that is an identifier as a
+whole (`IDENTIFIER_FORM`: letters, digits, any separators), and an identifier inside a
+sentence (`CIN_IN_TEXT`, `DIGIT_RUN`), where a year, an amount or a decimal reads as
+what it is (`ORDINARY_NUMBER`).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Dict, Optional, Union
+from typing import Dict, Optional, Tuple, Union
 
 # One character for one character, so offsets in the folded text are offsets in the
 # raw text: Arabic-Indic and Persian digits to ASCII, hamza alef forms to bare alef.
@@ -55,41 +59,85 @@ _MONTH_ALTERNATION = "|".join(
     re.escape(name).replace(r"\ ", r"\s+") for name in sorted(MONTHS, key=len, reverse=True)
 )
 
-# Patterns over folded text. They use digit/letter look-arounds rather than \b so
-# that a number glued to an Arabic word ("رقمي123456789") is still found.
-NUMERIC_DATE = (
-    r"(?<!\d)(?P<d>\d{1,2})\s?(?P<sep>[/.\-])\s?(?P<m>\d{1,2})\s?(?P=sep)\s?(?P<y>\d{4}|\d{2})(?!\d)"
-    r"|(?<!\d)(?P<d2>\d{1,2}) (?P<m2>\d{1,2}) (?P<y2>(?:19|20)\d{2})(?!\d)"
-)
-ISO_DATE = r"(?<!\d)(?P<iyear>(?:19|20)\d{2})(?P<isep>[/.\-])(?P<imonth>\d{1,2})(?P=isep)(?P<iday>\d{1,2})(?!\d)"
-WRITTEN_DATE = (
-    r"(?<![\w])(?P<wd>\d{1,2})(?:er|st|nd|rd|th)?\s+(?:de\s+)?"
-    rf"(?P<wm>{_MONTH_ALTERNATION})\.?(?![^\W\d_])"
-    r"(?:,?\s+(?P<wy>\d{4}|\d{2})(?!\d))?"
-)
-# What members put between the parts of a number: spaces, dashes, dots, slashes, underscores.
-SEPARATOR = r"[\s\-_./]"
-# Short words, in lower case or capitalised, that come before a number in a sentence
-# and are no CIN letters: "revenu de 150000", "appelez le 3939", "f 2021". Capitals
-# ("D 123456") stay a CIN. Case-sensitive even where the pattern is not.
-_WORDS = "de du le la en et un au ou fi el al f l d w y".split()
-NOT_CIN_LETTERS = "(?-i:{})".format("|".join(_WORDS + [word.capitalize() for word in _WORDS if len(word) > 1]))
-# One or two letters (any case; "B.K" too) glued, dashed or spaced to 4 to 8 digits,
-# the digits possibly grouped: "ab123456", "AB-123456", "bk 123 456", "BK/123/456".
-# A group after a separator has 2 digits or more and is not glued to a word, so that
-# "ab123456 3afak" stops before the "3".
-_CIN_DIGITS = r"(?=(?:[\s\-_./]{0,2}\d){4})\d{1,8}(?:[\s\-_./]{1,2}\d{2,8}(?![^\W\d_]))*"
-_CIN_LETTERS = r"[A-Za-z](?:[.\-]?[A-Za-z])?"
-CIN = (
-    rf"(?<![^\W\d_])(?:(?P<letters>{_CIN_LETTERS})[\-_./]?(?P<cdigits>{_CIN_DIGITS})"
-    rf"|(?!{NOT_CIN_LETTERS}\s)(?P<sep_letters>{_CIN_LETTERS}){SEPARATOR}{{1,3}}(?P<sep_digits>{_CIN_DIGITS}))(?!\d)"
-)
-# Seven digits or more, possibly grouped ("123 456 789", "123/456/789", "123  456  789").
-DIGIT_RUN = r"(?<!\d)\d(?:[\s\-_./]{0,3}\d){6,}(?!\d)"
-
 CIN_DIGITS = range(4, 9)  # validators disagree (facts §14); the TNS form has 8 boxes
 IMMATRICULATION_DIGITS = 9
 PLAUSIBLE_REGISTRATION_DIGITS = range(7, 13)  # other lengths seen in public code (facts §14)
+
+# Patterns over folded text. They use digit/letter look-arounds rather than \b so
+# that a number glued to an Arabic word ("رقمي123456789") is still found.
+
+
+def date_pattern(tag: str = "") -> str:
+    """A date as members write it: numeric ("12/03/1985", "12 03 1985"), ISO, or in words
+    with or without the year ("1er mars 1985", "12 مارس"). `tag` ends the group names,
+    so that the pattern can be used twice in one expression."""
+    return (
+        rf"(?<!\d)(?P<d{tag}>\d{{1,2}})\s?(?P<sep{tag}>[/.\-])\s?(?P<m{tag}>\d{{1,2}})\s?(?P=sep{tag})\s?"
+        rf"(?P<y{tag}>\d{{4}}|\d{{2}})(?!\d)"
+        rf"|(?<!\d)(?P<d2{tag}>\d{{1,2}}) (?P<m2{tag}>\d{{1,2}}) (?P<y2{tag}>(?:19|20)\d{{2}})(?!\d)"
+        rf"|(?<!\d)(?P<iyear{tag}>(?:19|20)\d{{2}})(?P<isep{tag}>[/.\-])(?P<imonth{tag}>\d{{1,2}})(?P=isep{tag})"
+        rf"(?P<iday{tag}>\d{{1,2}})(?!\d)"
+        rf"|(?<![\w])(?P<wd{tag}>\d{{1,2}})(?:er|st|nd|rd|th)?\s+(?:de\s+)?"
+        rf"(?P<wm{tag}>{_MONTH_ALTERNATION})\.?(?![^\W\d_])"
+        rf"(?:,?\s+(?P<wy{tag}>\d{{4}}|\d{{2}})(?!\d))?"
+    )
+
+
+DATE = date_pattern()
+
+# What members put between the parts of a number: spaces, dashes, dots, slashes and
+# underscores, as many as they like ("Q/472 - 940", "123  456  789").
+SEPARATOR = r"[\s\-_./]"
+# The next digit belongs to the same number: glued, or after separators, unless it is
+# one digit glued to a word, Arabizi ("ab123456 3afak" stops before the "3").
+_CONTINUED = rf"(?:{SEPARATOR}+(?!\d[^\W\d_]))?\d"
+
+
+def grouped_digits(least: int, most: Optional[int] = None) -> str:
+    """From `least` to `most` digits as members group them ("123 456 789", "12-34/56"),
+    not followed by another digit of the same number."""
+    return rf"\d(?:{_CONTINUED}){{{least - 1},{'' if most is None else most - 1}}}(?!{_CONTINUED})"
+
+
+# The whole of a message that is one identifier, separators anywhere (the first reading
+# `parse_identifier` tries): "d 123456", "B K-123 456", "-123/456/789-".
+_LETTERS = r"[A-Za-z]"
+IDENTIFIER_FORM = (
+    rf"{SEPARATOR}*(?:(?P<letters>{_LETTERS}(?:{SEPARATOR}*{_LETTERS})?){SEPARATOR}*)?"
+    rf"(?P<number>{grouped_digits(1)}){SEPARATOR}*"
+)
+
+# Numbers that say what they are, even after letters: a year or years ("en 2021", "in
+# 2005-2006", "2022 2023"), an amount ("de 150000 dh", "1 500 000 DH"), a decimal
+# ("9,3264284", the RSU threshold). Never read as an identifier inside a sentence.
+_YEAR = r"(?:19|20)\d\d"
+_CURRENCY = r"(?:dhs?|mad|dirhams?|درهما?|دراهم)(?![^\W\d_])"
+ORDINARY_NUMBER = (
+    rf"(?<!\d)(?:{_YEAR}(?:{SEPARATOR}+{_YEAR})*(?!{_CONTINUED})"
+    rf"|\d(?:[\s.,]?\d)*\s?{_CURRENCY}"
+    rf"|\d{{1,2}}[.,]\d+(?!{_CONTINUED}))"
+)
+# Short words, in lower case or capitalised, that come before a four-digit number in a
+# sentence: "appelez le 3939", "de 1500", "to 3939". Capitals ("D 1234") stay a CIN, and
+# so does a longer number ("la 123456"). Case-sensitive even where the pattern is not.
+COMMON_WORDS = tuple("a b d f l o w y de du le la en et un au ou fi el al li ma mn in to at of on is by".split())
+_CAPITALISED = tuple(word.capitalize() for word in COMMON_WORDS if len(word) > 1)
+_COMMON_WORD = "(?-i:{})".format("|".join(COMMON_WORDS + _CAPITALISED))
+# A CIN inside a sentence: one or two letters ("B.K", "B K" too) that start a word, glued or
+# separated to 4 to 8 digits, grouped: "ab123456", "AB-123456", "bk 123 456", "Q/472 - 940".
+# Separated, the number is not one that says what it is (above) nor a date ("le
+# 12/03/1985"), and after a common word it has more than four digits.
+_GLUED = r"[\-_./]?(?=\d)"  # "ab123456", "A-654321", "Q/472"
+_APART = rf"(?!{_GLUED}){SEPARATOR}+"  # "bk 123 456", "Q / 472", "de  -  1500"
+CIN_IN_TEXT = (
+    rf"(?<![^\W_])(?!{_COMMON_WORD}{_APART}{grouped_digits(4, 4)})"
+    rf"(?P<letters>{_LETTERS}(?:{SEPARATOR}{{0,3}}{_LETTERS})?)"
+    rf"(?:{_GLUED}|{_APART}(?!{ORDINARY_NUMBER}|{date_pattern('_in_cin')}))"
+    rf"(?P<digits>{grouped_digits(CIN_DIGITS.start, CIN_DIGITS.stop - 1)})"
+)
+# A registration number inside a sentence: seven digits or more, grouped.
+DIGIT_RUN = rf"(?<!\d){grouped_digits(PLAUSIBLE_REGISTRATION_DIGITS.start)}"
+
 MAX_AGE_YEARS = 120
 _MAX_INPUT = 200  # an identifier or a date is short; longer text is not parsed
 
@@ -127,22 +175,32 @@ class BirthDateProblem:
     code: str  # "empty" | "not_a_date" | "impossible_date" | "future_date" | "too_old"
 
 
-_COMPACT_CIN = re.compile(r"([A-Z]{1,2})(\d+)")
-_CIN_IN_TEXT = re.compile(CIN, re.IGNORECASE)
-_DIGITS_IN_TEXT = re.compile(r"(?<!\d)\d(?:[\s.\-]?\d)*(?!\d)")
-_SEPARATORS = re.compile(r"[\s.\-_/]+")
+_WHOLE_FORM = re.compile(IDENTIFIER_FORM)
+_CIN_IN_TEXT = re.compile(CIN_IN_TEXT, re.IGNORECASE)
+_NUMBER_IN_TEXT = re.compile(rf"(?<!\d){grouped_digits(1)}")
+_SEPARATORS = re.compile(SEPARATOR + "+")
+
+
+def _whole_form(text: str) -> Optional[Tuple[str, str]]:
+    """(letters, digits), separators removed, when the whole of `text` is one
+    identifier's form (`IDENTIFIER_FORM`); letters is "" for a number alone."""
+    form = _WHOLE_FORM.fullmatch(text)
+    if form is None:
+        return None
+    return _SEPARATORS.sub("", form.group("letters") or "").upper(), _SEPARATORS.sub("", form.group("number"))
 
 
 def whole_identifier_kind(text: str) -> Optional[str]:
-    """"cin" or "immatriculation" when the whole of `text`, separators removed, is
-    one (the first thing `parse_identifier` tries: "d 123456", "b.k-123-456",
-    "123/456/789"), whatever its length checks say; else None."""
-    compact = _SEPARATORS.sub("", fold(text or "").strip()).upper()
-    if compact.isdigit() and len(compact) >= PLAUSIBLE_REGISTRATION_DIGITS.start:
-        return "immatriculation"
-    if _COMPACT_CIN.fullmatch(compact) and len(compact.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) >= CIN_DIGITS.start:
-        return "cin"
-    return None
+    """"cin" or "immatriculation" when the whole of `text` is one (the first thing
+    `parse_identifier` tries: "d 123456", "b.k-123-456", "123/456/789"), whatever its
+    length checks say; else None."""
+    form = _whole_form(fold(text or "").strip())
+    if form is None:
+        return None
+    letters, digits = form
+    if letters:
+        return "cin" if len(digits) >= CIN_DIGITS.start else None
+    return "immatriculation" if len(digits) >= PLAUSIBLE_REGISTRATION_DIGITS.start else None
 
 
 def parse_identifier(text: str) -> Union[Identifier, IdentifierProblem]:
@@ -152,18 +210,15 @@ def parse_identifier(text: str) -> Union[Identifier, IdentifierProblem]:
         return IdentifierProblem("empty")
     if len(text) > _MAX_INPUT:
         return IdentifierProblem("not_an_identifier")
-    compact = _SEPARATORS.sub("", text).upper()
-    if compact.isdigit():
-        return _registration_number(compact)
-    cin = _COMPACT_CIN.fullmatch(compact)
-    if cin:
-        return _cin(cin.group(1), cin.group(2))
+    form = _whole_form(text)
+    if form:
+        letters, digits = form
+        return _cin(letters, digits) if letters else _registration_number(digits)
     # The identifier inside a sentence: "ma CIN c'est AB123456".
     found = _CIN_IN_TEXT.search(text)
     if found:
-        letters = _SEPARATORS.sub("", found.group("letters") or found.group("sep_letters")).upper()
-        return _cin(letters, _SEPARATORS.sub("", found.group("cdigits") or found.group("sep_digits")))
-    numbers = [_SEPARATORS.sub("", m.group()) for m in _DIGITS_IN_TEXT.finditer(text)]
+        return _cin(_SEPARATORS.sub("", found.group("letters")).upper(), _SEPARATORS.sub("", found.group("digits")))
+    numbers = [_SEPARATORS.sub("", m.group()) for m in _NUMBER_IN_TEXT.finditer(text)]
     if numbers:
         return _registration_number(max(numbers, key=len))
     return IdentifierProblem("not_an_identifier")
@@ -185,7 +240,7 @@ def _registration_number(digits: str) -> Union[Identifier, IdentifierProblem]:
     return IdentifierProblem("too_short" if len(digits) < IMMATRICULATION_DIGITS else "too_long")
 
 
-_DATE_IN_TEXT = re.compile(f"{NUMERIC_DATE}|{ISO_DATE}|{WRITTEN_DATE}", re.IGNORECASE)
+_DATE_IN_TEXT = re.compile(DATE, re.IGNORECASE)
 
 
 def parse_birth_date(text: str, today: date) -> Union[date, BirthDateProblem]:

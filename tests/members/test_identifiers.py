@@ -27,6 +27,11 @@ IDENTIFIERS = [
     ("123-456-789", Identifier("immatriculation", "123456789")),
     ("١٢٣٤٥٦٧٨٩", Identifier("immatriculation", "123456789")),
     ("mon numéro cnss 999900003 merci", Identifier("immatriculation", "999900003")),
+    # in a sentence, with the separators a whole message may have
+    ("cin Q/472 - 940, merci", Identifier("cin", "Q472940")),
+    ("ma cin hiya la 123456", Identifier("cin", "LA123456")),
+    ("tsjlt f 2021, ma cin BK 123 456", Identifier("cin", "BK123456")),
+    ("appelez le 3939", IdentifierProblem("too_short")),
     ("12345678", IdentifierProblem("unusual_length", "12345678")),
     ("1234 5678 90", IdentifierProblem("unusual_length", "1234567890")),
     ("12345", IdentifierProblem("too_short")),
