@@ -8,8 +8,6 @@ import pytest
 from tests.conftest import RASA, ROOT
 
 
-@pytest.mark.xfail(reason="known NLU miss of the 2026-12-01 model (closing note): a bare 'Rabat' answering the "
-                          "desk question falls back; the other stories pass after the side-turn and stop updates")
 def test_stories(model_path, endpoints_file):
     out = ROOT / "results" / "core"
     result = subprocess.run(
