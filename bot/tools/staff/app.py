@@ -4,26 +4,32 @@ Roles: an `agent` sees the desk pages (search, topics, printable sheet); an `ana
 sees those and the inbox, the labelled messages, the dashboard, and may label, ignore
 and retrain. Every POST carries the session's CSRF token (the login form a token of its
 own, in a cookie and in the form); a state-changing request without it gets 403.
+
+One event loop serves every agent: what blocks (SQL, password hashing, files, the NLU
+parse, grouping the inbox) runs in worker threads (`asyncio.to_thread`, the model's own
+thread), so that one slow query or login does not freeze the others' pages.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
+from urllib.parse import quote
 
 from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.shared.unanswered import IGNORED, Filters, Record, UnansweredStore
-from bot.tools.reference import Reference, question, read
-from bot.tools.reference import sheet
+from bot.tools.reference import Reference, question, read, sheet
 from bot.tools.review import labelling
-from bot.tools.review.grouping import Group, TooManyTexts, group
+from bot.tools.review.grouping import TooManyTexts, group
 from bot.tools.staff import charts, pages
 from bot.tools.staff.accounts import ANALYST, Accounts, Session, csrf_ok
 from bot.tools.staff.model import Model, Retrainer
@@ -98,6 +104,9 @@ class State:
     retrainer: Retrainer
     notices: Dict[int, str] = field(default_factory=dict)
     parsed: Dict[Tuple[Any, str], Tuple[str, float]] = field(default_factory=dict)
+    # One review at a time: two at once would both rewrite a file of data/nlu/reviewed/
+    # (and could label the same messages twice).
+    review_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def _client(request: Request) -> str:
@@ -154,8 +163,8 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
         if not request.path.startswith("/static/"):
             resp.headers["Cache-Control"] = "no-store"
 
-    def current(request: Request) -> Optional[Session]:
-        return state.accounts.session(request.cookies.get(SESSION_COOKIE))
+    async def current(request: Request) -> Optional[Session]:
+        return await asyncio.to_thread(state.accounts.session, request.cookies.get(SESSION_COOKIE))
 
     def login_redirect(request: Request, expired: bool):
         target = "/login?next=" + _quote(request.path + (f"?{request.query_string}" if request.query_string else ""))
@@ -169,9 +178,9 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
     def del_cookie(resp, name: str) -> None:
         _set_cookie(resp, name, "", state.config.secure_cookies, max_age=0)
 
-    def guard(request: Request, role: Optional[str] = None):
+    async def guard(request: Request, role: Optional[str] = None):
         """(session, None) when allowed, else (None, the response to send)."""
-        session = current(request)
+        session = await current(request)
         if session is None:
             had_cookie = bool(request.cookies.get(SESSION_COOKIE))
             if request.method == "POST":
@@ -192,7 +201,7 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
 
     @app.get("/")
     async def home(request: Request):
-        session = current(request)
+        session = await current(request)
         if session is None:
             return response.redirect("/login", status=303)
         return response.redirect(_safe_next(None, session.user.role), status=303)
@@ -218,9 +227,9 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
         if not (cookie and submitted and hmac.compare_digest(cookie.encode(), submitted.encode())):
             return login_form(request, "The form expired (CSRF check): log in again.", name, 403)
         address = _client(request)
-        if state.accounts.blocked(name, address):
+        if await asyncio.to_thread(state.accounts.blocked, name, address):
             return login_form(request, "Too many failed logins: wait 15 minutes, or ask an administrator.", name, 429)
-        token, session = state.accounts.login(name, password, address)
+        token, session = await asyncio.to_thread(state.accounts.login, name, password, address)
         if token is None:
             return login_form(request, "Wrong name or password.", name, 401)
         resp = response.redirect(_safe_next(request.form.get("next"), session.user.role), status=303)
@@ -230,10 +239,10 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
 
     @app.post("/logout")
     async def logout(request: Request):
-        session, refused = guard(request)
+        session, refused = await guard(request)
         if refused is not None:
             return refused
-        state.accounts.logout(request.cookies.get(SESSION_COOKIE))
+        await asyncio.to_thread(state.accounts.logout, request.cookies.get(SESSION_COOKIE))
         resp = response.redirect("/login", status=303)
         del_cookie(resp, SESSION_COOKIE)
         return resp
@@ -242,7 +251,7 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
 
     @app.get("/desk")
     async def desk(request: Request):
-        session, refused = guard(request)
+        session, refused = await guard(request)
         if refused is not None:
             return refused
         typed = request.args.get("q", "")
@@ -261,14 +270,14 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
 
     @app.get("/desk/topics")
     async def topics(request: Request):
-        session, refused = guard(request)
+        session, refused = await guard(request)
         if refused is not None:
             return refused
         return _html(pages.topics_page(session, state.reference.topics))
 
     @app.get("/desk/topic/<name>")
     async def topic(request: Request, name: str):
-        session, refused = guard(request)
+        session, refused = await guard(request)
         if refused is not None:
             return refused
         found = state.reference.topics.get(name)
@@ -278,10 +287,11 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
 
     @app.get("/desk/sheet")
     async def printable(request: Request):
-        session, refused = guard(request)
+        session, refused = await guard(request)
         if refused is not None:
             return refused
-        html = pages.printable_sheet(sheet.render(state.reference.topics, state.register, date.today()))
+        rendered = await asyncio.to_thread(sheet.render, state.reference.topics, state.register, date.today())
+        html = pages.printable_sheet(rendered)
         resp = _html(html)
         resp.headers["Content-Security-Policy"] = SHEET_CSP
         return resp
@@ -299,14 +309,14 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
 
     @app.get("/inbox")
     async def inbox(request: Request):
-        session, refused = guard(request, ANALYST)
+        session, refused = await guard(request, ANALYST)
         if refused is not None:
             return refused
         filters = {k: request.args.get(k, "") for k in ("language", "reason", "sort")}
-        records = state.store.select(Filters(language=filters["language"] or None,
-                                             reason=filters["reason"] or None, reviewed=False))
+        records = await asyncio.to_thread(state.store.select, Filters(
+            language=filters["language"] or None, reason=filters["reason"] or None, reviewed=False))
         try:
-            groups = group(records)
+            groups = await asyncio.to_thread(group, records)
         except TooManyTexts as error:
             return _html(pages.message_page("Too many messages", str(error), session), 413)
         if filters["sort"] == "newest":
@@ -317,43 +327,30 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
 
     @app.post("/inbox/review")
     async def review(request: Request):
-        session, refused = guard(request, ANALYST)
+        session, refused = await guard(request, ANALYST)
         if refused is not None:
             return refused
         action = request.form.get("action") or ""
         ids = _ids(request.form.get("ids", ""))
         back = request.form.get("back") or "/inbox"
         back = back if back.startswith("/inbox") else "/inbox"
-        records = [r for r in state.store.select(ids=ids) if r.reviewed_at is None]
-        if not records:
-            state.notices[session.user.id] = "Those messages were already reviewed (by someone else?)."
-            return response.redirect(back, status=303)
-        if action == "ignore":
-            changed = state.store.mark_reviewed([r.id for r in records], IGNORED)
-            state.notices[session.user.id] = f"{changed} message(s) ignored."
-            return response.redirect(back, status=303)
+        intent: Optional[str] = None  # ignore
         if action == "out_of_scope":
             intent = OUT_OF_SCOPE_INTENT
         elif action == "label":
             intent = (request.form.get("intent") or "").strip()
-        else:
+        elif action != "ignore":
             return _html(pages.message_page("Unknown action", "Label, out of scope or ignore.", session), 400)
         allowed = {name for name, _ in state.intents}
-        if intent not in allowed:
+        if intent is not None and intent not in allowed:
             problem = labelling.check_intent_name(intent) or f"'{intent}' is not an intent of the contract or the domain"
             return _html(pages.message_page("Not an intent", f"{problem}: choose one from the list.", session), 400)
-        result, done = labelling.label_records(state.store, records, intent,
-                                               state.config.project / "data" / "nlu")
-        notice = (f"{len(done)} message(s) labelled {intent}: {len(result.added)} example(s) added to "
-                  f"data/nlu/reviewed/{intent}.yml, {len(result.present)} already there.")
-        if result.conflicts:
-            notice += f" {len(result.conflicts)} left in the inbox: already an example of another intent."
-        state.notices[session.user.id] = notice
+        state.notices[session.user.id] = await asyncio.to_thread(_review, state, ids, intent)
         return response.redirect(back, status=303)
 
     @app.post("/retrain")
     async def retrain(request: Request):
-        session, refused = guard(request, ANALYST)
+        session, refused = await guard(request, ANALYST)
         if refused is not None:
             return refused
         started = state.retrainer.start(session.user.name)
@@ -364,7 +361,7 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
 
     @app.get("/inbox/training")
     async def training_status(request: Request):
-        session, refused = guard(request, ANALYST)
+        session, refused = await guard(request, ANALYST)
         if refused is not None:
             return refused
         t, m = state.retrainer.state, state.model
@@ -386,10 +383,11 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
 
     @app.get("/inbox/labelled")
     async def labelled(request: Request):
-        session, refused = guard(request, ANALYST)
+        session, refused = await guard(request, ANALYST)
         if refused is not None:
             return refused
-        records = [r for r in state.store.select(Filters(reviewed=True)) if r.label and r.label != IGNORED]
+        reviewed = await asyncio.to_thread(state.store.select, Filters(reviewed=True))
+        records = [r for r in reviewed if r.label and r.label != IGNORED]
         records = sorted(records, key=lambda r: (r.reviewed_at, r.id), reverse=True)[:200]
         rows = []
         for r in records:
@@ -407,15 +405,15 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
 
     @app.get("/dashboard")
     async def dashboard(request: Request):
-        session, refused = guard(request, ANALYST)
+        session, refused = await guard(request, ANALYST)
         if refused is not None:
             return refused
         now = datetime.utcnow()
         since = now - timedelta(days=30)
-        records = state.store.select(Filters(since=since.date()))
+        records = await asyncio.to_thread(state.store.select, Filters(since=since.date()))
         unreviewed = [r for r in records if r.reviewed_at is None]
         try:
-            groups = group(unreviewed)
+            groups = await asyncio.to_thread(group, unreviewed)
         except TooManyTexts:
             groups = []
         by_language = _counted(r.language or "?" for r in records)
@@ -434,6 +432,23 @@ def create_app(state: State, name: str = "amo_staff") -> Sanic:
     return app
 
 
+def _review(state: State, ids: Sequence[int], intent: Optional[str]) -> str:
+    """Labels with `intent` (None: ignores) the messages among `ids` nobody has reviewed
+    yet; the notice for the analyst. Blocking (SQL, files): run in a worker thread."""
+    with state.review_lock:
+        records = [r for r in state.store.select(ids=ids) if r.reviewed_at is None]
+        if not records:
+            return "Those messages were already reviewed (by someone else?)."
+        if intent is None:
+            return f"{state.store.mark_reviewed([r.id for r in records], IGNORED)} message(s) ignored."
+        result, done = labelling.label_records(state.store, records, intent, state.config.project / "data" / "nlu")
+    notice = (f"{len(done)} message(s) labelled {intent}: {len(result.added)} example(s) added to "
+              f"data/nlu/reviewed/{intent}.yml, {len(result.present)} already there.")
+    if result.conflicts:
+        notice += f" {len(result.conflicts)} left in the inbox: already an example of another intent."
+    return notice
+
+
 def _counted(values) -> List[Tuple[str, int]]:
     counts: Dict[str, int] = {}
     for value in values:
@@ -442,8 +457,6 @@ def _counted(values) -> List[Tuple[str, int]]:
 
 
 def _quote(path: str) -> str:
-    from urllib.parse import quote
-
     return quote(path, safe="/")
 
 

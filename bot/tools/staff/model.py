@@ -1,6 +1,10 @@
 """The trained model inside the staff app: loaded once at start, parsed in-process, and
 replaced after a retraining started from the analysts' inbox.
 
+Rasa's parse is a coroutine that computes without awaiting (the NLU graph runs inside
+it), so it would hold the event loop: parses run in the model's own worker thread, one
+at a time (the loaded pipeline is not known to be safe to share between threads).
+
 Retraining is `rasa train --domain domain` run as a child process in the project
 directory (the same command as `make train`), writing models/amo.tar.gz there; when it
 succeeds the new model is loaded in a worker thread and swapped in, so searches keep
@@ -14,6 +18,7 @@ import os
 import sys
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +56,7 @@ class Model:
         self.loaded_at: Optional[datetime] = None
         self.trained_at: Optional[datetime] = None  # the file's modification time, UTC
         self.problem: Optional[str] = None
+        self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="staff-nlu")
 
     def load(self) -> bool:
         """Loads (or reloads) the file; on failure the previous agent stays."""
@@ -73,7 +79,10 @@ class Model:
         return self.agent is not None
 
     async def parse(self, text: str) -> Dict[str, Any]:
-        return await self.agent.parse_message(text)
+        """The agent's parse of `text`, computed in the model's thread."""
+        agent = self.agent  # the one loaded now, even if a retraining swaps it meanwhile
+        return await asyncio.get_running_loop().run_in_executor(
+            self._parser, lambda: asyncio.run(agent.parse_message(text)))
 
 
 @dataclass
@@ -103,6 +112,13 @@ def train_command(model: Path, finetune_fraction: Optional[float] = None) -> Lis
     if finetune_fraction:
         command += ["--finetune", str(model), "--epoch-fraction", f"{finetune_fraction:g}"]
     return command
+
+
+def _tail(log_path: Path) -> str:
+    """The end of the training log (which can be long), as text."""
+    with log_path.open("rb") as log:
+        log.seek(max(log.seek(0, os.SEEK_END) - 4 * LOG_TAIL, 0))
+        return log.read().decode("utf-8", errors="replace")[-LOG_TAIL:]
 
 
 class Retrainer:
@@ -136,10 +152,10 @@ class Retrainer:
             if code != 0:
                 state.ok = False
                 state.message = f"rasa train failed (exit code {code}); the previous model is still in use"
-                state.log_tail = log_path.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL:]
+                state.log_tail = await asyncio.to_thread(_tail, log_path)
                 return
             state.message = "trained; loading the new model"
-            loaded = await asyncio.get_running_loop().run_in_executor(None, self.model.load)
+            loaded = await asyncio.to_thread(self.model.load)
             state.ok = loaded
             state.message = "new model loaded" if loaded else f"trained, but {self.model.problem}"
         except Exception as error:  # noqa: BLE001 - the app keeps serving with the old model

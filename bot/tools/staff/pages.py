@@ -246,14 +246,14 @@ def intent_options(intents: Sequence[Tuple[str, str]]) -> str:
     ) + "</datalist>"
 
 
-def _review_form(session: Session, ids: Iterable[int], back: str, suggested: str = "") -> str:
+def _review_form(session: Session, ids: Iterable[int], back: str) -> str:
     id_list = ",".join(str(i) for i in ids)
     return (
         '<form class="review" method="post" action="/inbox/review">'
         f'{csrf_field(session)}<input type="hidden" name="ids" value="{id_list}">'
         f'<input type="hidden" name="back" value="{escape(back)}">'
-        f'<input type="text" name="intent" list="intents" placeholder="intent (type to search)" '
-        f'value="{escape(suggested)}" aria-label="intent" pattern="[a-z][a-z0-9_]*" autocomplete="off">'
+        '<input type="text" name="intent" list="intents" placeholder="intent (type to search)" '
+        'aria-label="intent" pattern="[a-z][a-z0-9_]*" autocomplete="off">'
         '<button type="submit" name="action" value="label">Label</button>'
         '<button class="secondary" type="submit" name="action" value="out_of_scope" formnovalidate>Out of scope</button>'
         '<button class="quiet" type="submit" name="action" value="ignore" formnovalidate>Ignore</button></form>'
@@ -298,7 +298,7 @@ def group_html(session: Session, g: Group, back: str) -> str:
         f'<article class="group card" id="g{g.number}" data-group="{g.number}" data-ids="{",".join(str(r.id) for r in g.records)}">'
         f'{header}<p class="text" dir="auto">{escape(g.representative)}</p>'
         f"{languages}{reason_chips}<p class=\"small\">Top intents guessed: {guess_text}</p>"
-        f"{_review_form(session, [r.id for r in g.records], back, '')}"
+        f"{_review_form(session, [r.id for r in g.records], back)}"
         f"<details><summary>The {g.count} message{'s' if g.count != 1 else ''} one by one</summary>{messages}</details></article>"
     )
 
