@@ -72,8 +72,6 @@ def test_how_to_register_after_the_eligibility_outcome_gives_that_groups_steps(c
     assert replied(conversation.say("kifach ntsjjel?"), "utter_registration_tns_listed", "dar")
 
 
-@pytest.mark.xfail(reason="known NLU miss of the 2026-12-01 model (closing note): the Arabic Tadamon "
-                          "registration question gets no registration answer")
 def test_how_to_register_for_tadamon_in_arabic(conversation):
     assert replied(conversation.say("ما هي خطوات التسجيل في أمو تضامن؟"), "utter_registration_tadamon", "ar")
 
