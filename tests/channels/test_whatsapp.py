@@ -779,17 +779,7 @@ def test_from_credentials_falls_back_to_environment(monkeypatch, tmp_path):
 # -- with the trained assistant --------------------------------------------------
 
 
-@pytest.fixture
-def trained_agent(request):
-    """The in-process agent, only when a model is already there (never trains)."""
-    from tests.conftest import ROOT
-
-    if not Path(os.environ.get("AMO_MODEL", ROOT / "models" / "amo.tar.gz")).exists():
-        pytest.skip("no trained model at models/amo.tar.gz (run `make train`)")
-    return request.getfixturevalue("agent")
-
-
-def test_the_assistant_answers_over_whatsapp_in_the_members_language(tmp_path, trained_agent):
+def test_the_assistant_answers_over_whatsapp_in_the_members_language(tmp_path, agent):
     """Arabic then French through the real model; then a tap on a button it sent."""
     arabic_script = re.compile("[\u0600-\u06ff]")
 
@@ -797,14 +787,14 @@ def test_the_assistant_answers_over_whatsapp_in_the_members_language(tmp_path, t
         async with FakeProvider().running() as graph:
             channel = make_channel(tmp_path, graph_url=graph.url)
             arabic = text_message("السلام عليكم، بغيت نعرف على AMO", "wamid.ar")
-            await deliver(channel, trained_agent, notification(arabic))
+            await deliver(channel, agent, notification(arabic))
             after_arabic = len(graph.sent)
             french = text_message("Bonjour, comment m'inscrire à l'AMO ?", "wamid.fr")
-            await deliver(channel, trained_agent, notification(french))
+            await deliver(channel, agent, notification(french))
             after_french = len(graph.sent)
             [button_id, *_] = _button_ids(graph.sent)
             tap = {"type": "button_reply", "button_reply": {"id": button_id, "title": "x"}}
-            await deliver(channel, trained_agent, notification(message("interactive", tap, "wamid.tap")))
+            await deliver(channel, agent, notification(message("interactive", tap, "wamid.tap")))
         sent = graph.sent
         return sent[:after_arabic], sent[after_arabic:after_french], sent[after_french:]
 
