@@ -8,9 +8,7 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import aiohttp
