@@ -19,7 +19,7 @@ run: $(MODEL) ## set up, train if needed, seed the demo members, start the actio
 	scripts/run
 
 test: $(MODEL) ## the whole suite (pytest): data validation, units, NLU held-out, stories, turns
-	AMO_MODEL=$(MODEL) $(PY) -m pytest tests
+	AMO_MODEL=$(MODEL) $(PY) -m pytest --durations=15 tests
 
 train: $(MODEL) ## train the model if config, domain, data or components changed
 
