@@ -8,6 +8,7 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.server.nlu.normalizers import ArabiziTransliterator
 from bot.server.nlu.short_answers import ShortAnswerClassifier, only_entities
 
 CITY = {"entity": "city", "start": 0, "end": 5, "value": "Rabat"}
@@ -57,6 +58,23 @@ def test_an_exact_training_example_gets_its_label_after_loading(classifier):
     assert la.get("short_answer") == "training example"
     assert ok.get("intent")["name"] == "inform"  # written under two intents: the classifiers decide
     assert longer.get("intent")["name"] == "inform"
+
+
+def test_an_arabizi_example_is_found_without_the_twins_a_short_answer_does_not_get(classifier):
+    """Training examples say they are Arabizi and get Arabic-script twins; a bare "la"
+    at run time is too short for the language identifier, so it gets none."""
+    create, _ = classifier
+    example = _message("la", "deny")
+    example.set("metadata", {"intent": {"language": "dar-latn"}})
+    ArabiziTransliterator().process([example])
+    component = create()
+    component.train(TrainingData([example]))
+    answer = _message("la", ranking=[{"name": "inform", "confidence": 0.48}])
+    ArabiziTransliterator().process([answer])  # the identifier found it unclear: no twins
+
+    [answer] = component.process([answer])
+
+    assert answer.get("intent") == {"name": "deny", "confidence": 1.0}
 
 
 def test_a_bare_city_is_an_answer(classifier):

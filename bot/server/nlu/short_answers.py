@@ -30,10 +30,17 @@ _LEFT_OVER = re.compile(r"\w", re.UNICODE)
 
 
 def example_key(message: Message) -> Optional[str]:
-    """The message's normalised tokens (normalizers.py rewrote them in place)."""
-    tokens = message.get(TOKENS_NAMES[TEXT]) or []
-    key = " ".join(token.text.lower() for token in tokens)
-    return key or None
+    """The message's normalised words (normalizers.py rewrote them in place).
+
+    The Arabic-script twins that ArabiziTransliterator adds (same span as their word)
+    are left out: a training example labelled Arabizi gets them, but a bare "la" is too
+    short for the language identifier to call Arabizi at run time, so it gets none."""
+    words, spans = [], set()
+    for token in message.get(TOKENS_NAMES[TEXT]) or []:
+        if (token.start, token.end) not in spans:
+            spans.add((token.start, token.end))
+            words.append(token.text.lower())
+    return " ".join(words) or None
 
 
 def only_entities(text: str, entities: List[Dict[str, Any]], types: List[str]) -> bool:
