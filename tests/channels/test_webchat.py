@@ -29,6 +29,9 @@ from bot.server.channels.webchat import (
 PREFIX = "/webhooks/webchat"
 FAILING_TEXT = "fail:"
 TIMING_OUT_TEXT = "timeout:"
+HANGING_TEXT = "hang:"
+# The REST and web chat channels' bound on one turn, short here (60 s by default).
+TURN_SECONDS = 2
 # A sender the server issued (same process, same secret), and the conversation it names.
 SENDER = issue_sender(webchat_secret())
 CONVERSATION = conversation_of(SENDER, webchat_secret())
@@ -46,6 +49,8 @@ class FakeAgent:
             raise RuntimeError("the agent failed")
         if message.text.startswith(TIMING_OUT_TEXT):
             raise asyncio.TimeoutError()  # as a lock wait or a store call that took too long
+        if message.text.startswith(HANGING_TEXT):
+            await asyncio.Event().wait()  # never set: a turn that hangs
         if message.text == "status?":
             # As Rasa sends a response of a custom action: with its name.
             await message.output_channel.send_response(
@@ -105,8 +110,11 @@ def _free_port() -> int:
 def server() -> Iterator[Server]:
     agent = FakeAgent()
     app = Sanic("webchat_test")
-    app.blueprint(WebChatInput().blueprint(agent.handle), url_prefix=PREFIX)
-    app.blueprint(HardenedRestInput().blueprint(agent.handle), url_prefix="/webhooks/rest")
+    channels = WebChatInput(), HardenedRestInput()
+    for channel in channels:
+        channel.turn_seconds = TURN_SECONDS
+    app.blueprint(channels[0].blueprint(agent.handle), url_prefix=PREFIX)
+    app.blueprint(channels[1].blueprint(agent.handle), url_prefix="/webhooks/rest")
     port = _free_port()
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -503,3 +511,13 @@ def test_the_page_uses_the_servers_id_and_asks_again_when_it_is_refused():
     assert [p["url"] for p in posted] == ["conversation", "webhook", "conversation", "webhook"]
     assert posted[-1]["body"] == {"sender": SENDER, "message": "salam"}
     assert page["stored"]["sender"] == SENDER
+
+
+@pytest.mark.parametrize("path, sender, conversation", [(f"{PREFIX}/webhook", SENDER, CONVERSATION),
+                                                       ("/webhooks/rest/webhook", "m2", "rest:m2")],
+                         ids=["webchat", "rest"])
+def test_a_turn_that_hangs_is_answered_busy_once_its_bound_is_over(server, agent, path, sender, conversation):
+    answer = server.request("POST", path, body=_json({"sender": sender, "message": f"{HANGING_TEXT} Dois-je payer ?"}),
+                            headers={"Content-Type": "application/json"})
+    assert answer.status == 503
+    assert answer.json() == [{"recipient_id": conversation, "text": BUSY_TEXTS["fr"]}]

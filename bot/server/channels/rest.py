@@ -24,6 +24,7 @@ and the web chat page shows that text and gives the member their message back (c
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.server.channels.busy import busy_language, busy_text
+from bot.server.channels.webhook import env_number
 
 structlogger = structlog.get_logger()
 
@@ -115,6 +117,11 @@ class HardenedRestInput(RestInput):
     """Rasa's REST channel, same URL (/webhooks/rest/webhook) and same JSON, but a
     bad or oversized body gets 400/413 instead of Rasa's 500 and 100 MB limit."""
 
+    def __init__(self) -> None:
+        # A turn is bounded by the action, store and lock timeouts; this bounds what they
+        # do not cover (a hung model, a Rasa bug), so the client gets the busy answer.
+        self.turn_seconds = env_number("AMO_REST_TURN_SECONDS", 60.0)
+
     @classmethod
     def name(cls) -> Text:
         return "rest"
@@ -163,14 +170,17 @@ class HardenedRestInput(RestInput):
 
             collector = self.collector()
             try:
-                await on_new_message(
-                    UserMessage(
-                        chat.message,
-                        collector,
-                        conversation,
-                        input_channel=self.name(),
-                        metadata=chat.metadata,
-                    )
+                await asyncio.wait_for(
+                    on_new_message(
+                        UserMessage(
+                            chat.message,
+                            collector,
+                            conversation,
+                            input_channel=self.name(),
+                            metadata=chat.metadata,
+                        )
+                    ),
+                    self.turn_seconds,
                 )
             except Exception as error:
                 # Never log the text, nor a traceback or an error message that may quote

@@ -85,7 +85,7 @@ def credential(credentials: Optional[Dict[str, Any]], key: str, variable: str) -
     return os.environ.get(variable) or None
 
 
-def _env_number(name: str, default: float) -> float:
+def env_number(name: str, default: float) -> float:
     value = os.environ.get(name)
     try:
         return float(value) if value not in (None, "") else default
@@ -110,11 +110,11 @@ class TurnPolicy:
     def from_environment(cls) -> "TurnPolicy":
         default = cls()
         return cls(
-            workers=max(1, int(_env_number("AMO_CHANNEL_WORKERS", default.workers))),
-            max_waiting=max(1, int(_env_number("AMO_CHANNEL_MAX_WAITING", default.max_waiting))),
-            attempts=max(1, int(_env_number("AMO_CHANNEL_TURN_ATTEMPTS", default.attempts))),
-            retry_delay=_env_number("AMO_CHANNEL_RETRY_DELAY", default.retry_delay),
-            drain_seconds=_env_number("AMO_CHANNEL_DRAIN_SECONDS", default.drain_seconds),
+            workers=max(1, int(env_number("AMO_CHANNEL_WORKERS", default.workers))),
+            max_waiting=max(1, int(env_number("AMO_CHANNEL_MAX_WAITING", default.max_waiting))),
+            attempts=max(1, int(env_number("AMO_CHANNEL_TURN_ATTEMPTS", default.attempts))),
+            retry_delay=env_number("AMO_CHANNEL_RETRY_DELAY", default.retry_delay),
+            drain_seconds=env_number("AMO_CHANNEL_DRAIN_SECONDS", default.drain_seconds),
         )
 
 
