@@ -64,6 +64,21 @@ def test_policy_sets_nothing_when_the_slot_is_already_right(policy):
     assert policy.predict_action_probabilities(tracker(*events), DOMAIN).events == []
 
 
+@pytest.mark.parametrize(
+    "current, text, detected, expected",
+    [
+        ("dar", "لا", "ar", []),  # a bare answer both write keeps the Darija conversation in Darija
+        ("ar", "إيه", "dar", []),
+        ("dar", "لا، ماشي صحيح أخويا", "ar", [SlotSet("language", "ar")]),  # a sentence says its register
+        ("fr", "لا", "ar", [SlotSet("language", "ar")]),  # a change of script is always followed
+        (None, "لا", "ar", [SlotSet("language", "ar")]),
+    ],
+)
+def test_one_arabic_script_word_keeps_the_register(policy, current, text, detected, expected):
+    events = [SlotSet("language", current), said(text, detected)] if current else [said(text, detected)]
+    assert policy.predict_action_probabilities(tracker(*events), DOMAIN).events == expected
+
+
 def test_policy_follows_an_explicit_choice(policy):
     events = [SlotSet("language", "fr"), SlotSet("language_choice", "ar"), said("bonjour", "fr")]
     assert policy.predict_action_probabilities(tracker(*events), DOMAIN).events == [SlotSet("language", "ar")]

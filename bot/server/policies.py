@@ -11,7 +11,10 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.shared.languages import DEFAULT_REPLY_LANGUAGE, LANGUAGE_CHOICE_SLOT, LANGUAGE_SLOT, PARSE_KEY
+from bot.shared.languages import (ARABIC_SCRIPT_INPUTS, DEFAULT_REPLY_LANGUAGE, LANGUAGE_CHOICE_SLOT, LANGUAGE_SLOT,
+                                  PARSE_KEY, REPLY_FOR_INPUT)
+
+ARABIC_SCRIPT_REPLIES = frozenset(REPLY_FOR_INPUT[code] for code in ARABIC_SCRIPT_INPUTS)
 
 
 def reply_language(
@@ -20,6 +23,17 @@ def reply_language(
     """The language to answer in: the member's explicit choice sticks; otherwise
     the language of their latest message; an unclear message keeps the current one."""
     return chosen or detected or current or DEFAULT_REPLY_LANGUAGE
+
+
+def detected_reply(current: Optional[str], detected: Optional[str], text: str) -> Optional[str]:
+    """The reply language the latest message asks for, None when it says nothing.
+
+    MSA and Darija share their bare answers: a Darija speaker answers "لا" as an MSA
+    one does (the identifier gave it ar 0.94 mid-Darija). One word in Arabic script
+    therefore keeps a conversation already in one of the two where it is."""
+    if current in ARABIC_SCRIPT_REPLIES and detected in ARABIC_SCRIPT_REPLIES and len(text.split()) == 1:
+        return None
+    return detected
 
 
 @DefaultV1Recipe.register(
@@ -56,8 +70,9 @@ class ReplyLanguagePolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         parse_data = tracker.latest_message.parse_data if tracker.latest_message else {}
-        detected = (parse_data.get(PARSE_KEY) or {}).get("reply")
         current = tracker.get_slot(LANGUAGE_SLOT)
+        text = (tracker.latest_message.text if tracker.latest_message else None) or ""
+        detected = detected_reply(current, (parse_data.get(PARSE_KEY) or {}).get("reply"), text)
         language = reply_language(current, tracker.get_slot(LANGUAGE_CHOICE_SLOT), detected)
         events = [] if language == current else [SlotSet(LANGUAGE_SLOT, language)]
         return self._prediction(self._default_predictions(domain), events=events)
