@@ -74,6 +74,19 @@ def test_a_high_score_becomes_out_of_scope_with_the_ranking_kept():
 
 
 @pytest.mark.parametrize(
+    "gate_score, confidence, refused",
+    [(0.51, 0.93, False),  # an unsure gate yields to a sure classifier
+     (0.51, 0.6, True),  # both unsure: refused
+     (0.85, 0.93, True)],  # a sure gate refuses whatever the classifiers say
+)
+def test_an_unsure_gate_yields_to_sure_classifiers(gate_score, confidence, refused):
+    message = Message({TEXT: "bghit nbdel lougha", SCORE_KEY: gate_score,
+                       INTENT: {"name": "change_language", "confidence": confidence}})
+    OutOfDomainRefusal({"refuse_from": 0.5, "unsure_below": 0.7, "trusted_from": 0.8}).process([message])
+    assert (message.get(INTENT)["name"] == "out_of_scope") == refused
+
+
+@pytest.mark.parametrize(
     "text, extra",
     [
         ("/ask_contribution_payment", {}),  # a button payload

@@ -151,15 +151,21 @@ def _may_refuse(message: Message) -> bool:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class OutOfDomainRefusal(GraphComponent):
-    """Answers `out_of_scope` for what the gate scores at or above `refuse_from`.
+    """Answers `out_of_scope` for what the gate scores at or above `refuse_from`,
+    unless the gate is unsure (below `unsure_below`) and the intent classifiers are
+    sure (`trusted_from` and more): "bghit nbdel lougha" is everyday Darija to the gate
+    (0.51) and a request to change the language to them (0.93).
     Registered as an intent classifier: it rewrites the intent, after the others."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"refuse_from": 0.5}
+        return {"refuse_from": 0.5, "unsure_below": 0.7, "trusted_from": 0.8}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
+        config = {**self.get_default_config(), **config}
         self._refuse_from = float(config["refuse_from"])
+        self._unsure_below = float(config["unsure_below"])
+        self._trusted_from = float(config["trusted_from"])
 
     @classmethod
     def create(
@@ -174,6 +180,8 @@ class OutOfDomainRefusal(GraphComponent):
                 continue
             intent = message.get(INTENT) or {}
             if intent.get("name") == OUT_OF_SCOPE:
+                continue
+            if score < self._unsure_below and (intent.get("confidence") or 0.0) >= self._trusted_from:
                 continue
             refusal = {"name": OUT_OF_SCOPE, "confidence": score}
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != OUT_OF_SCOPE]
