@@ -91,6 +91,10 @@ def login(driver: WebDriver, base: str, name: str, password: str) -> None:
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, ".login button[type=submit]").click()
+    # The next driver.get() would cancel a login still under way (scrypt takes a while
+    # on a loaded machine): wait for its answer, a redirect or the refusal.
+    wait(driver).until(lambda d: "/login" not in d.current_url
+                       or d.find_elements(By.CSS_SELECTOR, ".error[role=alert]"))
 
 
 def direction(driver: WebDriver, element) -> str:
