@@ -86,15 +86,24 @@ class MembersRepository:
 
     def find_member(self, identifier: Identifier) -> Optional[Member]:
         column = models.members.c.cin if identifier.kind == "cin" else models.members.c.immatriculation
+        beneficiaries = models.beneficiaries.c
+        # One round trip, the member and its beneficiaries (a row per beneficiary, one
+        # with NULLs when there is none): under 8 concurrent look-ups the client's time
+        # per query, not PostgreSQL's (0.1 ms), is what the p95 is made of.
+        query = (
+            select(models.members, beneficiaries.id.label("beneficiary_id"),
+                   beneficiaries.type.label("beneficiary_type"),
+                   beneficiaries.birth_date.label("beneficiary_birth_date"),
+                   beneficiaries.status.label("beneficiary_status"))
+            .select_from(models.members.outerjoin(models.beneficiaries, beneficiaries.member_id == models.members.c.id))
+            .where(column == identifier.value)
+            .order_by(beneficiaries.id)
+        )
         with self.engine.connect() as connection:
-            row = connection.execute(select(models.members).where(column == identifier.value)).first()
-            if row is None:
-                return None
-            children = connection.execute(
-                select(models.beneficiaries)
-                .where(models.beneficiaries.c.member_id == row.id)
-                .order_by(models.beneficiaries.c.id)
-            ).all()
+            rows = connection.execute(query).all()
+        if not rows:
+            return None
+        row = rows[0]
         if not isinstance(row.missing_documents, list):
             raise CorruptRecord("missing_documents is not a list")
         return Member(
@@ -108,7 +117,10 @@ class MembersRepository:
             rights_open_since=row.rights_open_since,
             contributions_paid_until=row.contributions_paid_until,
             rejection_reason=row.rejection_reason,
-            beneficiaries=tuple(Beneficiary(b.type, b.birth_date, b.status) for b in children),
+            beneficiaries=tuple(
+                Beneficiary(r.beneficiary_type, r.beneficiary_birth_date, r.beneficiary_status)
+                for r in rows if r.beneficiary_id is not None
+            ),
             payment_period=row.payment_period,
         )
 
