@@ -40,7 +40,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from actions.members import models  # noqa: E402
 from actions.members import verification  # noqa: E402
-from actions.members.repository import MembersRepository  # noqa: E402
+from actions.members.repository import MembersRepository, look_up_query  # noqa: E402
 from actions.members.service import FileStatusService, Verified  # noqa: E402
 from bot.shared.identifiers import Identifier  # noqa: E402
 
@@ -50,10 +50,12 @@ STATUSES = ("active", "active", "active", "pending_validation", "incomplete", "s
 LETTERS = [a + b for a in "ABCDEFGHJKLMNPRSTUVWXY" for b in "ABCDEFGHJKLMNPRSTUVWXY"]  # not ZZ: the demo's
 
 
-# The SQL of MembersRepository.find_member (one round trip: the member and its beneficiaries),
-# for the plans and the database's own time.
-LOOK_UP = ("SELECT * FROM members LEFT OUTER JOIN beneficiaries ON beneficiaries.member_id = members.id "
-           "WHERE members.{column} = :v ORDER BY beneficiaries.id")
+
+def look_up_sql(label: str, identifier: Identifier) -> Tuple[str, str, Dict[str, str]]:
+    """The repository's own look-up query as SQL text with its parameters, for EXPLAIN."""
+    compiled = look_up_query(identifier).compile()
+    return label, str(compiled), dict(compiled.params)
+
 
 def identifiers(number: int) -> Tuple[str, str]:
     """The made-up (immatriculation, CIN) of synthetic member `number`; all distinct."""
@@ -249,9 +251,9 @@ def measure(engine, repository, args) -> None:
         with engine.connect() as connection:
             since = datetime.utcnow() - timedelta(minutes=1)
             for label, query, params in (
-                ("member and beneficiaries by CIN", LOOK_UP.format(column="cin"), {"v": identifiers(5)[1]}),
-                ("member and beneficiaries by immatriculation", LOOK_UP.format(column="immatriculation"),
-                 {"v": identifiers(5)[0]}),
+                look_up_sql("member and beneficiaries by CIN", Identifier("cin", identifiers(5)[1])),
+                look_up_sql("member and beneficiaries by immatriculation",
+                            Identifier("immatriculation", identifiers(5)[0])),
                 ("attempts of a subject", "SELECT attempted_at, success FROM verification_attempts "
                  "WHERE identifier_hash = :v AND attempted_at >= :s ORDER BY attempted_at", {"v": "0" * 64, "s": since}),
                 ("look-ups in the last minute", "SELECT count(*) FROM verification_attempts WHERE attempted_at > :s",
@@ -267,8 +269,8 @@ def measure(engine, repository, args) -> None:
             # the client's: on a loaded machine the client threads wait for a core.
             server = []
             for number in picks[:200]:
-                plan = connection.execute(text("EXPLAIN (ANALYZE) " + LOOK_UP.format(column="cin")),
-                                          {"v": identifiers(number)[1]}).scalars().all()
+                _, query, params = look_up_sql("", Identifier("cin", identifiers(number)[1]))
+                plan = connection.execute(text("EXPLAIN (ANALYZE) " + query), params).scalars().all()
                 server.append(sum(float(line.split(":")[1].split()[0]) for line in plan
                                   if line.startswith(("Execution Time", "Planning Time"))))
             print(f"- the look-up's query inside PostgreSQL: p50 {percentile(server, 50):.3f} ms, "
