@@ -27,7 +27,7 @@ import sqlalchemy as sa
 import yaml
 
 from bot.shared.languages import INPUT_LANGUAGES, reply_language
-from bot.shared.unanswered import UnansweredStore
+from bot.shared.unanswered import REASON_BY_ACTION, REASON_BY_INTENT, UnansweredStore
 from tests.conftest import api_url, say_over_rest, start_action_server, start_rasa_server
 from tests.helpers import ROOT, variant
 from tests.staff.client import StaffClient
@@ -67,9 +67,10 @@ CANDIDATES = [
     ("dar-latn", "tbllat lia lcarte f lma wach n9der njib wahda jdida", "ask_card_attestation"),
     ("dar-latn", "nadadr dyal weldi wach kaykhlsohom", "ask_covered_care"),
 ]
-# How the model leaves a message unanswered: the reason recorded, the reply the member saw.
-UNANSWERED = {"nlu_fallback": ("fallback", "utter_please_rephrase"),
-              "out_of_scope": ("out_of_scope", "utter_out_of_scope")}
+# How the model leaves a message unanswered: the reason recorded, the reply the member saw
+# (bot/shared/unanswered.py's own tables).
+_REPLY_OF = {reason: action for action, reason in REASON_BY_ACTION.items()}
+UNANSWERED = {intent: (reason, _REPLY_OF[reason]) for intent, reason in REASON_BY_INTENT.items()}
 PHONE = "0612345678"
 # The app retrains incrementally here (`rasa train --finetune` of the model in use for this
 # fraction of the configured epochs): a full training takes tens of minutes on 2 shared
