@@ -37,6 +37,9 @@ def _last_year_end(today: date, years_back: int) -> date:
 def demo_members(today: date) -> Tuple[Member, ...]:
     """Contributions are dated relative to `today` so "up to date" stays true."""
     paid_last_month = _month_start(today, 1)
+    # Achamil's month is owed from its first day (status.OWED_FROM_FIRST_DAY): up to date
+    # means this month's debit has gone through.
+    paid_this_month = _month_start(today, 0)
     return (
         Member("999900001", "ZZ100001", date(1985, 3, 12), "trader", "pending_validation", date(2026, 11, 10)),
         Member(
@@ -45,7 +48,7 @@ def demo_members(today: date) -> Tuple[Member, ...]:
         ),
         Member(
             "999900003", "ZZ100003", date(1990, 1, 25), "achamil", "active", date(2025, 5, 20),
-            rights_open_since=date(2025, 6, 1), contributions_paid_until=paid_last_month,
+            rights_open_since=date(2025, 6, 1), contributions_paid_until=paid_this_month,
             beneficiaries=(
                 Beneficiary("spouse", date(1992, 4, 8), "active"),
                 Beneficiary("child", date(2016, 9, 3), "active"),
@@ -91,7 +94,7 @@ def demo_members(today: date) -> Tuple[Member, ...]:
             "999900010", "ZZ100010", date(1994, 6, 9), "auto_entrepreneur", "active", date(2022, 2, 14),
             rights_open_since=date(2022, 3, 1), contributions_paid_until=_last_quarter_end(today, 0),
         ),
-        # Achamil, two months unpaid: check the direct-debit account.
+        # Achamil, the month under way and the two before it unpaid: check the direct-debit account.
         Member(
             "999900011", "ZZ100011", date(1987, 2, 28), "achamil", "active", date(2024, 3, 4),
             rights_open_since=date(2024, 6, 1), contributions_paid_until=_month_start(today, 3),

@@ -6,7 +6,8 @@ How a member pays decides both what "up to date" means and what to do next
   monthly, through the CNSS TNS payment link or at proximity points;
 - CPU payers: the AMO part (droit complémentaire) goes to the DGI with the CPU,
   auto-entrepreneurs pay it with their tax; both quarterly or yearly;
-- AMO Achamil: monthly, by direct debit from the account given at registration;
+- AMO Achamil: monthly, by direct debit from the account given at registration,
+  due from the first day of the month (so the month under way is owed);
 - salaried workers: through their employer's declaration;
 - AMO Tadamon: nothing, the State pays.
 The period the member chose, when their file records it (`Member.payment_period`),
@@ -58,6 +59,12 @@ CHANNEL_PERIODS = {
     CHANNEL_EMPLOYER: ("monthly",),
     CHANNEL_STATE: (),
 }
+# When a period is owed (§6.4, Gap 3). Achamil's month is "due from the first day of the
+# month": on the 15th, the month under way must be paid. For every other channel the facts
+# give no deadline inside a period (TNS who pay the CNSS monthly: NOT FOUND; CPU payers,
+# auto-entrepreneurs, employers: none given), so a period is owed once it is over and the
+# one under way may still be paid.
+OWED_FROM_FIRST_DAY = frozenset({CHANNEL_DEBIT})
 
 # Contribution standings.
 UP_TO_DATE = "up_to_date"
@@ -169,7 +176,10 @@ def file_status(member: Member, today: date) -> FileStatus:
     counts: Dict[str, int] = {}
     for beneficiary in member.beneficiaries:
         counts[beneficiary.type] = counts.get(beneficiary.type, 0) + 1
-    standing = contributions_standing(member.contributions_paid_until, member.periods, today)
+    standing = contributions_standing(
+        member.contributions_paid_until, member.periods, today,
+        owed_from_first_day=member.channel in OWED_FROM_FIRST_DAY,
+    )
     return FileStatus(
         state=member.registration_status,
         state_date=member.status_date,
@@ -189,30 +199,33 @@ def _month_index(day: date) -> int:
     return day.year * 12 + day.month - 1
 
 
-def last_due_month(period: str, today: date) -> int:
+PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+
+
+def last_due_month(period: str, today: date, owed_from_first_day: bool = False) -> int:
     """The month (as year*12 + month-1) up to which a payer by `period` must have paid.
 
-    A period is due once it is over; the period under way may still be paid (the facts
-    give no deadline inside a period, §6.4 and Gap 3). Monthly: last month; quarterly:
-    the last month of the last quarter that ended; yearly: December of last year.
+    By default a period is owed once it is over: monthly, last month; quarterly, the last
+    month of the last quarter that ended; yearly, December of last year. A period owed
+    from its first day (Achamil's month, OWED_FROM_FIRST_DAY) counts the period under way
+    too: on 15 November, November.
     """
-    current = _month_index(today)
-    if period == "monthly":
-        return current - 1
-    if period == "quarterly":
-        return current - (today.month - 1) % 3 - 1
-    if period == "yearly":
-        return current - (today.month - 1) - 1
-    raise ValueError(period)
+    if period not in PERIOD_MONTHS:
+        raise ValueError(period)
+    length = PERIOD_MONTHS[period]
+    last_over = _month_index(today) - (today.month - 1) % length - 1
+    return last_over + length if owed_from_first_day else last_over
 
 
-def contributions_standing(paid_until: Optional[date], periods: Tuple[str, ...], today: date) -> Optional[str]:
-    """UP_TO_DATE when paid for every period that ended under the strictest allowed rule,
+def contributions_standing(
+    paid_until: Optional[date], periods: Tuple[str, ...], today: date, owed_from_first_day: bool = False,
+) -> Optional[str]:
+    """UP_TO_DATE when paid for every period owed under the strictest allowed rule,
     LATE when not even under the most lenient one, DEPENDS_ON_PERIOD in between."""
     if paid_until is None or not periods:
         return None
     paid = _month_index(paid_until)
-    due = [last_due_month(period, today) for period in periods]
+    due = [last_due_month(period, today, owed_from_first_day) for period in periods]
     if paid >= max(due):
         return UP_TO_DATE
     if paid < min(due):

@@ -120,7 +120,7 @@ def test_right_birth_date_then_the_status_in_the_members_language(service) -> No
     ]
     assert messages[0]["rights_open_since"] == "01/06/2025"
     assert messages[0]["beneficiaries"] == "زوج(ة) واحد(ة)، جوج ولاد"
-    assert messages[1]["paid_until"] == "10/2026"
+    assert messages[1]["paid_until"] == "11/2026"  # Achamil: November is owed from 1 November
 
 
 @pytest.mark.parametrize(
@@ -134,6 +134,7 @@ def test_right_birth_date_then_the_status_in_the_members_language(service) -> No
         ("ZZ100023", "26/11/1977", "late_yearly", "pay_with_cpu"),
         ("ZZ100014", "12/12/1999", "depends_on_period", "pay_with_tax"),  # no period recorded
         ("ZZ100012", "19/08/1980", "late_monthly", "pay_contributions"),
+        ("ZZ100011", "28/02/1987", "late_monthly", "check_direct_debit"),  # Achamil, paid up to August
         ("ZZ100013", "05/01/1976", "late_employer", "ask_employer"),
     ],
 )

@@ -29,7 +29,7 @@ def month(year: int, number: int) -> date:
 @pytest.mark.parametrize(
     "periods, paid_until, today, standing",
     [
-        # Monthly (CNSS directly, Achamil, employer): last month must be paid, this one may still be.
+        # Monthly, owed once over (CNSS directly, employer): last month must be paid, this one may still be.
         (("monthly",), month(2026, 11), NOV_25, UP_TO_DATE),
         (("monthly",), month(2026, 10), NOV_25, UP_TO_DATE),
         (("monthly",), month(2026, 9), NOV_25, LATE),
@@ -62,6 +62,23 @@ def test_up_to_date_depends_on_the_period(periods, paid_until, today, standing) 
     assert contributions_standing(paid_until, periods, today) == standing
 
 
+@pytest.mark.parametrize(
+    "paid_until, today, standing",
+    [
+        # Achamil: "monthly, due from the first day of the month" (facts §6.4): on the 15th,
+        # the month under way is owed; a month is owed from its 1st, not from its end.
+        (month(2026, 11), date(2026, 11, 15), UP_TO_DATE),
+        (month(2026, 10), date(2026, 11, 15), LATE),
+        (month(2026, 10), date(2026, 10, 31), UP_TO_DATE),
+        (month(2026, 10), date(2026, 11, 1), LATE),
+        (month(2026, 12), date(2027, 1, 1), LATE),
+        (month(2027, 1), date(2027, 1, 1), UP_TO_DATE),
+    ],
+)
+def test_a_month_owed_from_its_first_day_counts_the_month_under_way(paid_until, today, standing) -> None:
+    assert contributions_standing(paid_until, ("monthly",), today, owed_from_first_day=True) == standing
+
+
 def member(category: str, paid_until=month(2026, 10), state: str = "active", **changes) -> Member:
     fields = dict(
         immatriculation="999900099", cin="ZZ100099", birth_date=date(1980, 1, 1), category=category,
@@ -88,8 +105,9 @@ def member(category: str, paid_until=month(2026, 10), state: str = "active", **c
         # Auto-entrepreneurs: with their tax; not late in the middle of the quarter.
         ("auto_entrepreneur", month(2026, 9), "active", UP_TO_DATE, "nothing_to_do_tax"),
         ("auto_entrepreneur", month(2025, 5), "suspended", LATE, "pay_with_tax"),
-        # Achamil: the direct debit.
-        ("achamil", month(2026, 10), "active", UP_TO_DATE, "nothing_to_do_debit"),
+        # Achamil: the direct debit; November is owed on 25 November.
+        ("achamil", month(2026, 11), "active", UP_TO_DATE, "nothing_to_do_debit"),
+        ("achamil", month(2026, 10), "active", LATE, "check_direct_debit"),
         ("achamil", month(2026, 8), "active", LATE, "check_direct_debit"),
         # Salaried: the employer.
         ("salaried", month(2026, 10), "active", UP_TO_DATE, "nothing_to_do_employer"),
@@ -117,7 +135,8 @@ STEPS = {
     "achamil": ("nothing_to_do_debit", "check_direct_debit"),
     "salaried": ("nothing_to_do_employer", "ask_employer"),
 }
-MONTHLY_PAYERS = ("trader", "artisan", "liberal", "farmer", "achamil", "salaried")
+# Monthly, and the facts give no deadline inside the month (§6.4, Gap 3): owed once it is over.
+MONTHLY_PAYERS = ("trader", "artisan", "liberal", "farmer", "salaried")
 TAX_PAYERS = ("cpu", "auto_entrepreneur")
 
 
@@ -144,6 +163,38 @@ def test_monthly_payers_owe_a_month_once_it_is_over(category, period, paid_until
         assert contributions_answer(status) == ("late_employer" if standing == LATE else UP_TO_DATE)
     else:
         assert contributions_answer(status) == f"{standing}_monthly"
+
+
+@pytest.mark.parametrize("period", ["monthly", None])
+@pytest.mark.parametrize(
+    "paid_until, today, standing",
+    [
+        # On the 15th: up to date only with the month under way paid ("due from the first
+        # day of the month", §6.4), where a trader or a salaried member paid up to last
+        # month is up to date (test above).
+        (month(2026, 11), date(2026, 11, 15), UP_TO_DATE),
+        (month(2026, 10), date(2026, 11, 15), LATE),
+        # From the month's first day, not its end.
+        (month(2026, 10), date(2026, 10, 31), UP_TO_DATE),
+        (month(2026, 10), date(2026, 11, 1), LATE),
+        (month(2027, 1), date(2027, 1, 1), UP_TO_DATE),
+        (month(2026, 12), date(2027, 1, 1), LATE),
+    ],
+)
+def test_achamil_owes_the_month_under_way_from_its_first_day(period, paid_until, today, standing) -> None:
+    status = file_status(member("achamil", paid_until, payment_period=period), today)
+    assert status.contributions_standing == standing
+    assert status.next_step == STEPS["achamil"][standing == LATE]
+    assert status.payment_period == "monthly"
+    assert contributions_answer(status) == f"{standing}_monthly"
+
+
+def test_on_the_15th_only_achamil_owes_the_month_under_way() -> None:
+    owed = {
+        category: file_status(member(category, month(2026, 10)), date(2026, 11, 15)).contributions_standing
+        for category in MONTHLY_PAYERS + ("achamil",)
+    }
+    assert owed == {**{category: UP_TO_DATE for category in MONTHLY_PAYERS}, "achamil": LATE}
 
 
 @pytest.mark.parametrize("category", TAX_PAYERS)
