@@ -36,11 +36,11 @@ from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from actions.members import models  # noqa: E402
 from actions.members import verification  # noqa: E402
-from actions.members.repository import MembersRepository, look_up_query  # noqa: E402
+from actions.members.repository import MembersRepository, engine_for, look_up_query  # noqa: E402
 from actions.members.service import FileStatusService, Verified  # noqa: E402
 from bot.shared.identifiers import Identifier  # noqa: E402
 
@@ -53,8 +53,8 @@ LETTERS = [a + b for a in "ABCDEFGHJKLMNPRSTUVWXY" for b in "ABCDEFGHJKLMNPRSTUV
 
 def look_up_sql(label: str, identifier: Identifier) -> Tuple[str, str, Dict[str, str]]:
     """The repository's own look-up query as SQL text with its parameters, for EXPLAIN."""
-    compiled = look_up_query(identifier).compile()
-    return label, str(compiled), dict(compiled.params)
+    query, parameters = look_up_query(identifier)
+    return label, str(query.compile()), parameters
 
 
 def identifiers(number: int) -> Tuple[str, str]:
@@ -176,7 +176,7 @@ def main(argv: Sequence[str] = ()) -> int:
         cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         cursor.execute(f"CREATE DATABASE {DATABASE}")
     url = f"postgresql://{args.user}@{args.host}:{args.port}/{DATABASE}"
-    engine = create_engine(url, pool_size=args.concurrency + 2, max_overflow=4)
+    engine = engine_for(url, pool_size=args.concurrency + 2, max_overflow=4)
     try:
         repository = MembersRepository(engine)
         repository.create_schema()  # tables and indexes: actions/members/models.py

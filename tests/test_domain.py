@@ -54,3 +54,19 @@ def test_buttons_fit_whatsapp():
             for button in buttons:
                 assert len(button["title"]) <= 20, (name, button["title"])
 
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN.responses))
+def test_every_bullet_starts_its_own_line(name):
+    # A folded YAML block (>-) joins a list into one line: WhatsApp then shows one
+    # block of text (review L3).
+    for variation in DOMAIN.responses[name]:
+        for line in variation["text"].splitlines():
+            assert "•" not in line.lstrip()[1:], (name, line)
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN.responses))
+def test_no_arabic_comma_or_semicolon_is_glued_to_an_address(name):
+    # Some link detectors keep a "،" or "؛" inside the link, which then breaks (review L13).
+    for variation in DOMAIN.responses[name]:
+        assert not re.search(r"(?:https?://|www\.)[^\s()]*[،؛]", variation["text"]), (name, variation["text"])
