@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import tempfile
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 from rasa.core.policies.rule_policy import RulePolicy
@@ -58,9 +58,12 @@ class RuleDialogue:
         self.tracker = DialogueStateTracker("rules", self.domain.slots)
         self.tracker.update(ActionExecuted("action_listen"))
 
-    def say(self, intent: str, form_done: bool = False, requested: Optional[str] = None) -> List[str]:
-        """`form_done`: the form's validation fills its last slot with this message."""
-        self.tracker.update(UserUttered(intent, {"name": intent, "confidence": 1.0}))
+    def say(self, intent: str, form_done: bool = False, requested: Optional[str] = None,
+            entities: Optional[Dict[str, str]] = None) -> List[str]:
+        """`form_done`: the form's validation fills its last slot with this message;
+        `entities`: entity name -> value found in the message."""
+        found = [{"entity": name, "value": value, "start": 0, "end": 1} for name, value in (entities or {}).items()]
+        self.tracker.update(UserUttered(intent, {"name": intent, "confidence": 1.0}, found))
         actions: List[str] = []
         for _ in range(12):
             prediction = self.policy.predict_action_probabilities(self.tracker, self.domain)

@@ -70,6 +70,18 @@ def test_the_new_situations_are_lookup_synonyms(value):
     assert any(item.get("synonym") == value for item in data)
 
 
+# The dialogue rules alone (tests/rule_dialogue.py, no model): a kind of dependant named
+# in the question goes to the follow-up action, which picks its answer (tests above):
+# divorce, widowhood, both parents insured (review M4).
+@pytest.mark.parametrize("intent", ["ask_beneficiaries_who", "ask_beneficiaries_declare"])
+@pytest.mark.parametrize("value", ["ex_spouse", "surviving_spouse", "both_parents_insured"])
+def test_a_kind_of_dependant_named_in_the_question_goes_to_the_follow_up_action(intent, value):
+    from tests.rule_dialogue import RuleDialogue
+
+    assert RuleDialogue().say(intent, entities={"beneficiary_type": value})[:1] == ["action_answer_beneficiary_type"]
+    assert answer_for([beneficiary(value)], intent) == [ANSWER_FOR_BENEFICIARY[value]]
+
+
 # "source ?": the pages behind the last knowledge answer (actions/sources.py).
 def bot(response):
     return {"event": "bot", "text": "x", "metadata": {"utter_action": response}}
