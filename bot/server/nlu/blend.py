@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.server.nlu.linear import without_weight_copies
 
 
 @DefaultV1Recipe.register(
@@ -24,6 +29,19 @@ class BlendedLogisticRegression(LogisticRegressionClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {**LogisticRegressionClassifier.get_default_config(), "weight": 0.5}
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "BlendedLogisticRegression":
+        component = super().load(config, model_storage, resource, execution_context, **kwargs)
+        component.clf = without_weight_copies(component.clf)
+        return component
 
     def process(self, messages: List[Message]) -> List[Message]:
         previous = [
