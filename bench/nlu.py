@@ -182,6 +182,36 @@ def score_model(model: Path, sets: Dict[str, List[Example]], source: Path = ROOT
     }
 
 
+# Issue 12's targets. What was tried for each one that is missed: README, "Understanding members".
+TARGET_NEGATIVES_REFUSED = 0.95
+TARGET_MACRO_F1 = 0.93
+TARGET_FALSE_REFUSALS = 0.05
+TARGET_PARSE_P95_MS = 15.0
+TARGET_TRAINING_S = 8 * 60
+
+
+def targets(result: dict) -> List[Tuple[str, str, float, bool]]:
+    """(figure, target, measured, met) for each of issue 12's targets the result has."""
+    rows: List[Tuple[str, str, float, bool]] = []
+    for script_name in ("latin", "arabic"):
+        right = result["negatives"].get(f"all/{script_name}", {}).get("right")
+        if right is not None:
+            rows.append((f"real negatives refused, {script_name} script", f">= {TARGET_NEGATIVES_REFUSED:.2f}",
+                         right, right >= TARGET_NEGATIVES_REFUSED))
+    for key, s in result["held_out"].items():
+        if s["macro_f1"] is not None:
+            rows.append((f"macro-F1 {key}", f">= {TARGET_MACRO_F1:.2f}", s["macro_f1"], s["macro_f1"] >= TARGET_MACRO_F1))
+        if key.startswith("all/") and s["false_refusals"] is not None:
+            rows.append((f"in-scope refused {key}", f"<= {TARGET_FALSE_REFUSALS:.2f}", s["false_refusals"],
+                         s["false_refusals"] <= TARGET_FALSE_REFUSALS))
+    p95 = result["parse_ms"]["p95"]
+    rows.append(("parse p95 in-process (ms)", f"<= {TARGET_PARSE_P95_MS:.0f}", p95, p95 <= TARGET_PARSE_P95_MS))
+    if "training_s" in result:
+        seconds = result["training_s"]
+        rows.append(("training (s)", f"<= {TARGET_TRAINING_S}", seconds, seconds <= TARGET_TRAINING_S))
+    return rows
+
+
 def _cell(value: Optional[float]) -> str:
     return "-" if value is None else f"{value:.3f}"
 
@@ -206,6 +236,10 @@ def report(name: str, result: dict) -> None:
     print("\nMost confused intent pairs (held-out, both directions):")
     for (a, b), count in result["confusions"]:
         print(f"  {count:3d}  {a} <-> {b}")
+    print("\n| issue 12 target | target | measured | met |")
+    print("|---|---|---|---|")
+    for figure, target, measured, met in targets(result):
+        print(f"| {figure} | {target} | {measured:.3f} | {'yes' if met else 'NO'} |")
 
 
 def main(argv: Optional[List[str]] = None) -> None:
