@@ -9,11 +9,12 @@ from bench.nlu import held_out_scores, load_sets, negative_scores, real_scores
 from bot.shared.languages import INPUT_LANGUAGES
 
 # Measured 2026-12-01 with `python -m bench.nlu --model models/amo.tar.gz` (README,
-# "Understanding members"), minus a margin of about two held-out messages per language.
-MIN_MACRO_F1 = {"fr": 0.84, "ar": 0.80, "dar": 0.83, "dar-latn": 0.84}  # 0.858 0.820 0.847 0.860
-MIN_LONG_MACRO_F1 = {"fr": 0.81, "ar": 0.77, "dar": 0.77, "dar-latn": 0.79}  # 0.831 0.789 0.788 0.809
-MAX_FALSE_REFUSALS = {"fr": 0.095, "ar": 0.135, "dar": 0.10, "dar-latn": 0.095}  # 0.074 0.111 0.082 0.080
-MIN_NEGATIVES_REFUSED = {"latin": 0.965, "arabic": 0.975}  # 0.975 0.984
+# "Understanding members"), minus a margin of about two held-out messages per language:
+# two trainings on the same data differ by up to 0.01 (CI trains its own model).
+MIN_MACRO_F1 = {"fr": 0.83, "ar": 0.80, "dar": 0.83, "dar-latn": 0.83}  # 0.853 0.822 0.855 0.854
+MIN_LONG_MACRO_F1 = {"fr": 0.80, "ar": 0.76, "dar": 0.77, "dar-latn": 0.77}  # 0.829 0.781 0.795 0.795
+MAX_FALSE_REFUSALS = {"fr": 0.10, "ar": 0.12, "dar": 0.115, "dar-latn": 0.095}  # 0.078 0.097 0.095 0.078
+MIN_NEGATIVES_REFUSED = {"latin": 0.965, "arabic": 0.975}  # 0.973 0.982
 MIN_REAL_ACCURACY = {"fr": 0.55}  # 6 of 9
 
 
