@@ -197,88 +197,86 @@ def main(argv: Sequence[str] = ()) -> int:
 
 
 def seed(engine, args) -> None:
-    if True:
-        started = time.monotonic()
-        raw = engine.raw_connection()
-        counts = {
-            "members": copy(raw, models.members, member_rows(args.members)),
-            "beneficiaries": copy(raw, models.beneficiaries, beneficiary_rows(args.members)),
-            "verification_attempts": copy(raw, models.verification_attempts, attempt_rows(args.attempts)),
-        }
-        cursor = raw.cursor()
-        cursor.execute("ANALYZE")
-        raw.commit()
-        raw.close()
-        seeded = time.monotonic() - started
-        print(f"Seeded with COPY in {seeded:.0f} s: " + ", ".join(f"{n:,} {name}" for name, n in counts.items()))
+    started = time.monotonic()
+    raw = engine.raw_connection()
+    counts = {
+        "members": copy(raw, models.members, member_rows(args.members)),
+        "beneficiaries": copy(raw, models.beneficiaries, beneficiary_rows(args.members)),
+        "verification_attempts": copy(raw, models.verification_attempts, attempt_rows(args.attempts)),
+    }
+    cursor = raw.cursor()
+    cursor.execute("ANALYZE")
+    raw.commit()
+    raw.close()
+    seeded = time.monotonic() - started
+    print(f"Seeded with COPY in {seeded:.0f} s: " + ", ".join(f"{n:,} {name}" for name, n in counts.items()))
 
 
 def measure(engine, repository, args) -> None:
-    if True:
-        rng = random.Random(7)
-        picks = [rng.randrange(args.members) for _ in range(args.operations)]
+    rng = random.Random(7)
+    picks = [rng.randrange(args.members) for _ in range(args.operations)]
 
-        def look_up(index: int) -> None:
-            immatriculation, cin = identifiers(picks[index % len(picks)])
-            identifier = Identifier("cin", cin) if index % 2 else Identifier("immatriculation", immatriculation)
-            assert repository.find_member(identifier) is not None
+    def look_up(index: int) -> None:
+        immatriculation, cin = identifiers(picks[index % len(picks)])
+        identifier = Identifier("cin", cin) if index % 2 else Identifier("immatriculation", immatriculation)
+        assert repository.find_member(identifier) is not None
 
-        service = FileStatusService(repository, rates=verification.Rates(per_conversation=10**6, total=10**9,
-                                                                          spray_failures=10**9))
-        verifications = max(1, args.operations // 4)
+    service = FileStatusService(repository, rates=verification.Rates(per_conversation=10**6, total=10**9,
+                                                                      spray_failures=10**9))
+    verifications = max(1, args.operations // 4)
 
-        def verify(index: int) -> None:
-            number = picks[index % len(picks)]
-            immatriculation, cin = identifiers(number)
-            conversation = f"bench-{index}-{time.time_ns()}"
-            service.remember_identifier(conversation, Identifier("cin", cin))
-            outcome = service.verify(conversation, birth_date(number))
-            assert isinstance(outcome, Verified), outcome
+    def verify(index: int) -> None:
+        number = picks[index % len(picks)]
+        immatriculation, cin = identifiers(number)
+        conversation = f"bench-{index}-{time.time_ns()}"
+        service.remember_identifier(conversation, Identifier("cin", cin))
+        outcome = service.verify(conversation, birth_date(number))
+        assert isinstance(outcome, Verified), outcome
 
-        timed(200, args.concurrency, look_up)  # warm the pool and the caches
-        alone = timed(500, 1, look_up)
-        results = {
-            "look-up (find_member)": timed(args.operations, args.concurrency, look_up),
-            "verification (remember_identifier + verify)": timed(verifications, args.concurrency, verify),
-        }
-        print(f"\n{args.members:,} members, {args.concurrency} concurrent conversations\n")
-        print("| operation | n | p50 ms | p95 ms | p99 ms | mean ms |")
-        print("|---|---|---|---|---|---|")
-        for name, values in [("look-up, one conversation alone", alone), *results.items()]:
-            print(f"| {name} | {len(values)} | {percentile(values, 50):.2f} | {percentile(values, 95):.2f} | "
-                  f"{percentile(values, 99):.2f} | {statistics.mean(values):.2f} |")
-        print("\nQuery plans (PostgreSQL EXPLAIN, first line):")
-        with engine.connect() as connection:
-            since = datetime.utcnow() - timedelta(minutes=1)
-            for label, query, params in (
-                look_up_sql("member and beneficiaries by CIN", Identifier("cin", identifiers(5)[1])),
-                look_up_sql("member and beneficiaries by immatriculation",
-                            Identifier("immatriculation", identifiers(5)[0])),
-                ("attempts of a subject", "SELECT attempted_at, success FROM verification_attempts "
-                 "WHERE identifier_hash = :v AND attempted_at >= :s ORDER BY attempted_at", {"v": "0" * 64, "s": since}),
-                ("look-ups in the last minute", "SELECT count(*) FROM verification_attempts WHERE attempted_at > :s",
-                 {"s": since}),
-                ("failures in the spray window", "SELECT count(*) FROM verification_attempts "
-                 "WHERE attempted_at > :s AND success = false", {"s": since}),
-                ("expired pending look-ups", "DELETE FROM pending_lookups WHERE expires_at <= :s", {"s": since}),
-            ):
-                plan = connection.execute(text("EXPLAIN " + query), params).scalars().all()
-                scans = [line.strip().split("  (")[0].lstrip("-> ") for line in plan if "Scan" in line]
-                print(f"- {label}: {'; '.join(scans) or plan[0].strip()}")
-            # The database's own time for the look-up's query (EXPLAIN ANALYZE), apart from
-            # the client's: on a loaded machine the client threads wait for a core.
-            server = []
-            for number in picks[:200]:
-                _, query, params = look_up_sql("", Identifier("cin", identifiers(number)[1]))
-                plan = connection.execute(text("EXPLAIN (ANALYZE) " + query), params).scalars().all()
-                server.append(sum(float(line.split(":")[1].split()[0]) for line in plan
-                                  if line.startswith(("Execution Time", "Planning Time"))))
-            print(f"- the look-up's query inside PostgreSQL: p50 {percentile(server, 50):.3f} ms, "
-                  f"p95 {percentile(server, 95):.3f} ms")
-        load = os.getloadavg()
-        print(f"\nMachine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
-        target = percentile(results["look-up (find_member)"], 95)
-        print(f"Look-up p95 {target:.2f} ms: {'within' if target < 10 else 'OVER'} the 10 ms target")
+    timed(200, args.concurrency, look_up)  # warm the pool and the caches
+    alone = timed(500, 1, look_up)
+    results = {
+        "look-up (find_member)": timed(args.operations, args.concurrency, look_up),
+        "verification (remember_identifier + verify)": timed(verifications, args.concurrency, verify),
+    }
+    print(f"\n{args.members:,} members, {args.concurrency} concurrent conversations\n")
+    print("| operation | n | p50 ms | p95 ms | p99 ms | mean ms |")
+    print("|---|---|---|---|---|---|")
+    for name, values in [("look-up, one conversation alone", alone), *results.items()]:
+        print(f"| {name} | {len(values)} | {percentile(values, 50):.2f} | {percentile(values, 95):.2f} | "
+              f"{percentile(values, 99):.2f} | {statistics.mean(values):.2f} |")
+    print("\nQuery plans (PostgreSQL EXPLAIN, first line):")
+    with engine.connect() as connection:
+        since = datetime.utcnow() - timedelta(minutes=1)
+        for label, query, params in (
+            look_up_sql("member and beneficiaries by CIN", Identifier("cin", identifiers(5)[1])),
+            look_up_sql("member and beneficiaries by immatriculation",
+                        Identifier("immatriculation", identifiers(5)[0])),
+            ("attempts of a subject", "SELECT attempted_at, success FROM verification_attempts "
+             "WHERE identifier_hash = :v AND attempted_at >= :s ORDER BY attempted_at", {"v": "0" * 64, "s": since}),
+            ("look-ups in the last minute", "SELECT count(*) FROM verification_attempts WHERE attempted_at > :s",
+             {"s": since}),
+            ("failures in the spray window", "SELECT count(*) FROM verification_attempts "
+             "WHERE attempted_at > :s AND success = false", {"s": since}),
+            ("expired pending look-ups", "DELETE FROM pending_lookups WHERE expires_at <= :s", {"s": since}),
+        ):
+            plan = connection.execute(text("EXPLAIN " + query), params).scalars().all()
+            scans = [line.strip().split("  (")[0].lstrip("-> ") for line in plan if "Scan" in line]
+            print(f"- {label}: {'; '.join(scans) or plan[0].strip()}")
+        # The database's own time for the look-up's query (EXPLAIN ANALYZE), apart from
+        # the client's: on a loaded machine the client threads wait for a core.
+        server = []
+        for number in picks[:200]:
+            _, query, params = look_up_sql("", Identifier("cin", identifiers(number)[1]))
+            plan = connection.execute(text("EXPLAIN (ANALYZE) " + query), params).scalars().all()
+            server.append(sum(float(line.split(":")[1].split()[0]) for line in plan
+                              if line.startswith(("Execution Time", "Planning Time"))))
+        print(f"- the look-up's query inside PostgreSQL: p50 {percentile(server, 50):.3f} ms, "
+              f"p95 {percentile(server, 95):.3f} ms")
+    load = os.getloadavg()
+    print(f"\nMachine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+    target = percentile(results["look-up (find_member)"], 95)
+    print(f"Look-up p95 {target:.2f} ms: {'within' if target < 10 else 'OVER'} the 10 ms target")
 
 
 if __name__ == "__main__":
