@@ -9,13 +9,12 @@ from bench.nlu import held_out_scores, load_sets, negative_scores, real_scores
 from bot.shared.languages import INPUT_LANGUAGES
 
 # Measured 2026-12-01 with `python -m bench.nlu --model models/amo.tar.gz` (README,
-# "Understanding members"), minus a margin of about two held-out messages per language:
-# two trainings on the same data differ by up to 0.01 (CI trains its own model).
-MIN_MACRO_F1 = {"fr": 0.83, "ar": 0.80, "dar": 0.83, "dar-latn": 0.83}  # 0.853 0.822 0.855 0.854
-MIN_LONG_MACRO_F1 = {"fr": 0.80, "ar": 0.76, "dar": 0.77, "dar-latn": 0.77}  # 0.829 0.781 0.795 0.795
-MAX_FALSE_REFUSALS = {"fr": 0.10, "ar": 0.12, "dar": 0.115, "dar-latn": 0.095}  # 0.078 0.097 0.095 0.078
-MIN_NEGATIVES_REFUSED = {"latin": 0.965, "arabic": 0.975}  # 0.973 0.982
-MIN_REAL_ACCURACY = {"fr": 0.55}  # 6 of 9
+# "Understanding members"), minus a margin of about two held-out messages per language.
+MIN_MACRO_F1 = {"fr": 0.81, "ar": 0.78, "dar": 0.82, "dar-latn": 0.83}  # 0.830 0.802 0.843 0.850
+MIN_LONG_MACRO_F1 = {"fr": 0.76, "ar": 0.74, "dar": 0.74, "dar-latn": 0.77}  # 0.787 0.765 0.768 0.796
+MAX_FALSE_REFUSALS = {"fr": 0.135, "ar": 0.14, "dar": 0.12, "dar-latn": 0.095}  # 0.115 0.122 0.101 0.074
+MIN_NEGATIVES_REFUSED = {"latin": 0.965, "arabic": 0.975}  # 0.975 0.984
+MIN_REAL_ACCURACY = {"fr": 0.44}  # 5 of 9
 
 
 @pytest.fixture(scope="module")
