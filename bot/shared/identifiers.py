@@ -190,6 +190,14 @@ def _whole_form(text: str) -> Optional[Tuple[str, str]]:
     return _SEPARATORS.sub("", form.group("letters") or "").upper(), _SEPARATORS.sub("", form.group("number"))
 
 
+def cin_shaped(text: str) -> bool:
+    """True when the whole of `text` is letters then digits, as a CIN is written ("AB12",
+    "d 123456"), whatever its length checks say. A number alone is not: a bare "2" picks
+    a numbered option."""
+    form = _whole_form(fold(text or "").strip())
+    return bool(form and form[0])
+
+
 def whole_identifier_kind(text: str) -> Optional[str]:
     """"cin" or "immatriculation" when the whole of `text` is one (the first thing
     `parse_identifier` tries: "d 123456", "b.k-123-456", "123/456/789"), whatever its

@@ -7,6 +7,7 @@ from bot.shared.identifiers import (
     BirthDateProblem,
     Identifier,
     IdentifierProblem,
+    cin_shaped,
     is_masked,
     parse_birth_date,
     parse_identifier,
@@ -50,6 +51,14 @@ IDENTIFIERS = [
 @pytest.mark.parametrize("text, expected", IDENTIFIERS)
 def test_parse_identifier(text: str, expected) -> None:
     assert parse_identifier(text) == expected
+
+
+@pytest.mark.parametrize("text, shaped", [
+    ("AB12", True), ("d 123456", True), ("b.k-123", True), ("AB123456789", True),
+    ("2", False), ("123456789", False), ("ABC12", False), ("ma CIN AB12", False), ("", False),
+])
+def test_cin_shaped_is_letters_then_digits_and_nothing_else(text: str, shaped: bool) -> None:
+    assert cin_shaped(text) is shaped
 
 
 def test_masked_identifier_shows_only_two_characters() -> None:

@@ -90,6 +90,23 @@ def test_a_bare_city_is_an_answer(classifier):
     assert payload.get("intent")["name"] == "affirm"
 
 
-@pytest.mark.parametrize("text, intent", [("la", "deny"), ("Rabat", "inform"), ("لا", "deny")])
+def test_a_lone_code_shaped_like_a_cin_is_an_answer_a_bare_number_is_not(classifier):
+    """"AB12" matches no entity pattern (too short for a CIN); as an answer, the form
+    explains what is wrong with it. "2" may pick the second option offered."""
+    create, _ = classifier
+    component = create()
+    guessed = [{"name": "check_file_status", "confidence": 0.35}]
+
+    [code, spaced, number, worded] = component.process(
+        [_message(text, ranking=guessed) for text in ("AB12", "d 12", "2", "AB12 svp")])
+
+    assert code.get("intent") == {"name": "inform", "confidence": 1.0}
+    assert code.get("short_answer") == "identifier-shaped"
+    assert spaced.get("intent")["name"] == "inform"
+    assert number.get("intent")["name"] == "check_file_status"
+    assert worded.get("intent")["name"] == "check_file_status"
+
+
+@pytest.mark.parametrize("text, intent", [("la", "deny"), ("Rabat", "inform"), ("لا", "deny"), ("AB12", "inform")])
 def test_the_trained_model_reads_bare_answers(parse, text, intent):
     assert parse(text)["intent"]["name"] == intent

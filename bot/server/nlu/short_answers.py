@@ -7,7 +7,10 @@ Two cases are decided here instead, after every other classifier:
 - the message, once normalised like the training examples, *is* a training example
   with one label: that label;
 - the message is nothing but entities of the configured types (a city, an identifier, a
-  date, a score): `inform`, as every such example in the training data is labelled.
+  date, a score): `inform`, as every such example in the training data is labelled;
+- the message is one code shaped like a CIN that no entity pattern accepts ("AB12", too
+  short): `inform` too, so that the form explains what is wrong with it rather than the
+  classifiers guessing a topic from two letters.
 Anything else keeps the classifiers' verdict.
 """
 from __future__ import annotations
@@ -24,6 +27,8 @@ from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.shared.identifiers import cin_shaped
 
 ANSWER_INTENT = "inform"
 _LEFT_OVER = re.compile(r"\w", re.UNICODE)
@@ -113,6 +118,8 @@ class ShortAnswerClassifier(GraphComponent):
             how = "training example"
             if intent is None and only_entities(text, message.get(ENTITIES) or [], self._config["answer_entities"]):
                 intent, how = ANSWER_INTENT, "entities only"
+            if intent is None and cin_shaped(text):
+                intent, how = ANSWER_INTENT, "identifier-shaped"
             if intent is None:
                 continue
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]
