@@ -8,13 +8,14 @@ import pytest
 from bench.nlu import held_out_scores, load_sets, negative_scores, real_scores
 from bot.shared.languages import INPUT_LANGUAGES
 
-# Measured 2026-12-01 with `python -m bench.nlu --model models/amo.tar.gz` (README,
-# "Understanding members"), minus a margin of about two held-out messages per language.
-MIN_MACRO_F1 = {"fr": 0.81, "ar": 0.78, "dar": 0.82, "dar-latn": 0.83}  # 0.830 0.802 0.843 0.850
-MIN_LONG_MACRO_F1 = {"fr": 0.76, "ar": 0.74, "dar": 0.74, "dar-latn": 0.77}  # 0.787 0.765 0.768 0.796
-MAX_FALSE_REFUSALS = {"fr": 0.135, "ar": 0.14, "dar": 0.12, "dar-latn": 0.095}  # 0.115 0.122 0.101 0.074
-MIN_NEGATIVES_REFUSED = {"latin": 0.965, "arabic": 0.975}  # 0.975 0.984
-MIN_REAL_ACCURACY = {"fr": 0.44}  # 5 of 9
+# Measured 2026-12-01 19:26 with `python -m bench.nlu --model models/amo.tar.gz` (README,
+# "Understanding members"), minus about 0.02 (two trainings on the same data differ by up
+# to 0.01, and CI trains its own model); never looser than the guards before.
+MIN_MACRO_F1 = {"fr": 0.83, "ar": 0.80, "dar": 0.83, "dar-latn": 0.83}  # 0.851 0.822 0.850 0.853
+MIN_LONG_MACRO_F1 = {"fr": 0.79, "ar": 0.76, "dar": 0.74, "dar-latn": 0.77}  # 0.815 0.789 0.756 0.798
+MAX_FALSE_REFUSALS = {"fr": 0.11, "ar": 0.115, "dar": 0.11, "dar-latn": 0.095}  # 0.089 0.093 0.091 0.080
+MIN_NEGATIVES_REFUSED = {"latin": 0.965, "arabic": 0.975}  # 0.974 0.982
+MIN_REAL_ACCURACY = {"fr": 0.55}  # 6 of 9 measured; a margin of one question
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ def test_familiarity_is_the_share_of_known_trigrams():
     assert familiarity(["123"], known) is None
 
 
-@pytest.mark.parametrize("text", ["xkcd qwpz zzkr", "qsdqsd qsd", "kjhkjh khkjh"])
+@pytest.mark.parametrize("text", ["xkcd qwpz zzkr", "qsdqsd qsd", "kjhkjh khkjh", "vbnm trrrq plk"])
 def test_keyboard_mashing_falls_back_in_the_trained_model(parse, text):
     parsed = parse(text)
     assert parsed["intent"]["name"] == "nlu_fallback"
