@@ -40,7 +40,7 @@ from sqlalchemy import text  # noqa: E402
 
 from actions.members import models  # noqa: E402
 from actions.members import verification  # noqa: E402
-from actions.members.repository import MembersRepository, engine_for, look_up_query  # noqa: E402
+from actions.members.repository import MembersRepository, engine_for, look_up_engine_for, look_up_query  # noqa: E402
 from actions.members.service import FileStatusService, Verified  # noqa: E402
 from bot.shared.identifiers import Identifier  # noqa: E402
 
@@ -177,8 +177,9 @@ def main(argv: Sequence[str] = ()) -> int:
         cursor.execute(f"CREATE DATABASE {DATABASE}")
     url = f"postgresql://{args.user}@{args.host}:{args.port}/{DATABASE}"
     engine = engine_for(url, pool_size=args.concurrency + 2, max_overflow=4)
+    look_ups = look_up_engine_for(url, pool_size=args.concurrency + 2, max_overflow=4)
     try:
-        repository = MembersRepository(engine)
+        repository = MembersRepository(engine, look_ups=look_ups)
         repository.create_schema()  # tables and indexes: actions/members/models.py
         if reuse:
             with engine.connect() as connection:
@@ -190,6 +191,7 @@ def main(argv: Sequence[str] = ()) -> int:
         return 0
     finally:
         engine.dispose()
+        look_ups.dispose()
         if not args.keep:
             admin.cursor().execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
             print(f"Dropped the {DATABASE} database (--keep keeps it).")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Tuple
 
-from actions.members.repository import MembersRepository, engine_from_env
+from actions.members.repository import MembersRepository, repository_from_env
 from actions.members.status import Beneficiary, Member
 
 
@@ -192,4 +192,4 @@ def seed(repository: MembersRepository) -> int:
 
 
 if __name__ == "__main__":
-    print(f"{seed(MembersRepository(engine_from_env()))} demo members written")
+    print(f"{seed(repository_from_env())} demo members written")

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.members import verification
 from bot.shared.identifiers import Identifier
-from actions.members.repository import MembersRepository, engine_from_env
+from actions.members.repository import MembersRepository, repository_from_env
 from actions.members.status import CorruptRecord, FileStatus, file_status
 
 PENDING_TTL = timedelta(minutes=15)
@@ -226,7 +226,7 @@ def rates_from_env(environ: Any = os.environ) -> verification.Rates:
 def default_service() -> FileStatusService:
     """The service over AMO_MEMBERS_DB_URL; a failure is not cached, the next call retries."""
     try:
-        repository = MembersRepository(engine_from_env())
+        repository = repository_from_env()
         repository.create_schema()
     except SQLAlchemyError as error:
         raise LookupUnavailable(type(error).__name__) from None

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, insert, inspect, select, text, update
 from actions.members import models
 from actions.members.demo import DEMO_MEMBERS, demo_members, seed
 from bot.shared.identifiers import Identifier
-from actions.members.repository import MembersRepository
+from actions.members.repository import MembersRepository, look_up_engine_for
 from actions.members.service import (
     FileStatusService,
     IdentifierNeeded,
@@ -62,6 +62,28 @@ def test_find_member_by_cin_and_by_immatriculation(seeded: MembersRepository) ->
         Beneficiary("child", date(2019, 2, 14), "active"),
     )
     assert seeded.find_member(Identifier("cin", "ZZ999999")) is None
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_look_up_reconnects_after_the_database_dropped_its_connection(seeded, engine) -> None:
+    """The look-up engine has no pre-ping (one round trip a look-up): after a restart,
+    the first look-up meets a dead connection, and find_member retries on a new one."""
+    with engine.connect() as connection:
+        schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+    look_ups = look_up_engine_for(f"{engine.url}?options=-csearch_path%3D{schema}")
+    repository = MembersRepository(engine, look_ups=look_ups)
+    try:
+        before = repository.find_member(ACTIVE)
+        with look_ups.connect() as connection:  # the pooled connection find_member used
+            backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}).scalar_one()
+
+        assert repository.find_member(ACTIVE) == before
+        with look_ups.connect() as connection:
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
+    finally:
+        look_ups.dispose()
 
 
 def test_the_payment_period_is_stored_and_read_back(seeded: MembersRepository) -> None:
