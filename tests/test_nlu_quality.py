@@ -8,22 +8,23 @@ import pytest
 from bench.nlu import held_out_scores, load_sets, negative_scores, real_scores
 from bot.shared.languages import INPUT_LANGUAGES
 
-# Measured 2026-12-01 19:26 with `python -m bench.nlu --model models/amo.tar.gz` (README,
-# "Understanding members"), minus about 0.02 (two trainings on the same data differ by up
-# to 0.01, and CI trains its own model); never looser than the guards before.
-MIN_MACRO_F1 = {"fr": 0.83, "ar": 0.80, "dar": 0.83, "dar-latn": 0.83}  # 0.851 0.822 0.850 0.853
-MIN_LONG_MACRO_F1 = {"fr": 0.79, "ar": 0.76, "dar": 0.74, "dar-latn": 0.77}  # 0.815 0.789 0.756 0.798
-MAX_FALSE_REFUSALS = {"fr": 0.11, "ar": 0.115, "dar": 0.11, "dar-latn": 0.095}  # 0.089 0.093 0.091 0.080
-MIN_NEGATIVES_REFUSED = {"latin": 0.965, "arabic": 0.975}  # 0.974 0.982
+# Measured 2026-12-01 20:25 with `python -m bench.nlu --model models/amo.tar.gz` (README,
+# "Understanding members"), minus about 0.02 under the lower of two trainings of this
+# configuration (they differed by up to 0.01, and by 0.02 on the 200-message long
+# subsets; CI trains its own model); never looser than the guards before.
+MIN_MACRO_F1 = {"fr": 0.84, "ar": 0.81, "dar": 0.84, "dar-latn": 0.84}  # 0.861 0.832 0.864 0.861
+MIN_LONG_MACRO_F1 = {"fr": 0.79, "ar": 0.78, "dar": 0.76, "dar-latn": 0.77}  # 0.817 0.809 0.794 0.798
+MAX_FALSE_REFUSALS = {"fr": 0.11, "ar": 0.115, "dar": 0.11, "dar-latn": 0.095}  # 0.078 0.097 0.085 0.074
+MIN_NEGATIVES_REFUSED = {"latin": 0.965, "arabic": 0.975}  # 0.977 0.984
 MIN_REAL_ACCURACY = {"fr": 0.55}  # 6 of 9 measured; a margin of one question
 
 
 @pytest.fixture(scope="module")
-def scores(agent, event_loop_session):
+def scores(parse):
     sets = load_sets()
 
     def intents(rows):
-        return [event_loop_session.run_until_complete(agent.parse_message(e.text))["intent"]["name"] for e in rows]
+        return [parse(e.text)["intent"]["name"] for e in rows]
 
     return {
         "held_out": held_out_scores(sets["held_out"], intents(sets["held_out"])),
