@@ -201,6 +201,7 @@ def main(argv: Sequence[str] = ()) -> int:
 def seed(engine, args) -> None:
     started = time.monotonic()
     raw = engine.raw_connection()
+    raw.cursor().execute("SET statement_timeout = 0")  # a COPY of 200,000 rows may take longer than a look-up may
     counts = {
         "members": copy(raw, models.members, member_rows(args.members)),
         "beneficiaries": copy(raw, models.beneficiaries, beneficiary_rows(args.members)),

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from sqlalchemy import and_, bindparam, create_engine, delete, func, insert, inspect, select, text, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
 
@@ -20,8 +20,10 @@ from actions.members.status import Beneficiary, CorruptRecord, Member
 from actions.members.verification import ATTEMPTS_KEPT, Attempt
 
 DEFAULT_DB_PATH = Path(__file__).resolve().parents[2] / "var" / "members.db"
-# A look-up must fail fast and say "service unavailable", not hang the action server.
+# A look-up must fail fast and say "service unavailable", not hang the action server:
+# both bounds are under Rasa's own for the action (action_endpoint.timeout, 10 s).
 CONNECT_TIMEOUT_SECONDS = 3
+STATEMENT_TIMEOUT_MS = 5000
 # The advisory-lock key that serialises schema creation (attempt locks use hashes).
 SCHEMA_LOCK_KEY = 0x414D4F5F534348  # "AMO_SCH"
 
@@ -46,8 +48,15 @@ def engine_for(url: str, **pool_options: int) -> Engine:
     for the action server and the benchmark."""
     if url.startswith("sqlite"):
         return create_engine(url, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
-                         **pool_options)
+    return create_engine(url, pool_pre_ping=True, connect_args=_postgres_connect_args(url), **pool_options)
+
+
+def _postgres_connect_args(url: str) -> Dict[str, object]:
+    """The connect and statement timeouts, after the `options` the URL may already give
+    (a search_path): connect_args would replace them, not add to them."""
+    options = make_url(url).query.get("options") or ""
+    return {"connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "options": f"{options} -c statement_timeout={STATEMENT_TIMEOUT_MS}".strip()}
 
 
 def look_up_engine_for(url: str, **pool_options: int) -> Engine:
@@ -59,8 +68,7 @@ def look_up_engine_for(url: str, **pool_options: int) -> Engine:
     1.02 -> 0.62 ms; each round trip is a wait for the GIL and for a core."""
     if url.startswith("sqlite"):
         return engine_for(url)
-    return create_engine(url, isolation_level="AUTOCOMMIT",
-                         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}, **pool_options)
+    return create_engine(url, isolation_level="AUTOCOMMIT", connect_args=_postgres_connect_args(url), **pool_options)
 
 
 def _look_up_query(kind: str) -> Select:

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, insert, inspect, select, text, update
 from actions.members import models
 from actions.members.demo import DEMO_MEMBERS, demo_members, seed
 from bot.shared.identifiers import Identifier
-from actions.members.repository import MembersRepository, look_up_engine_for
+from actions.members.repository import MembersRepository, engine_for, look_up_engine_for
 from actions.members.service import (
     FileStatusService,
     IdentifierNeeded,
@@ -84,6 +84,20 @@ def test_a_look_up_reconnects_after_the_database_dropped_its_connection(seeded, 
             assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
     finally:
         look_ups.dispose()
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_statement_the_database_cannot_finish_in_5_s_fails_keeping_the_urls_options(engine) -> None:
+    with engine.connect() as connection:
+        schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+    url = f"{engine.url}?options=-csearch_path%3D{schema}"
+    for members_engine in (engine_for(url), look_up_engine_for(url)):
+        try:
+            with members_engine.connect() as connection:
+                assert connection.execute(text("SHOW statement_timeout")).scalar_one() == "5s"
+                assert connection.execute(text("SELECT current_schema()")).scalar_one() == schema
+        finally:
+            members_engine.dispose()
 
 
 def test_the_payment_period_is_stored_and_read_back(seeded: MembersRepository) -> None:
