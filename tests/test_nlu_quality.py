@@ -11,7 +11,7 @@ from bot.shared.languages import INPUT_LANGUAGES
 # Measured 2026-12-01 20:25 with `python -m bench.nlu --model models/amo.tar.gz` (README,
 # "Understanding members"), minus about 0.02 under the lower of two trainings of this
 # configuration (they differed by up to 0.01, and by 0.02 on the 200-message long
-# subsets; CI trains its own model); never looser than the guards before.
+# subsets; CI trains its own model); never looser than the guards that landed (7ebbf42).
 MIN_MACRO_F1 = {"fr": 0.84, "ar": 0.81, "dar": 0.84, "dar-latn": 0.84}  # 0.861 0.832 0.864 0.861
 MIN_LONG_MACRO_F1 = {"fr": 0.79, "ar": 0.78, "dar": 0.76, "dar-latn": 0.77}  # 0.817 0.809 0.794 0.798
 MAX_FALSE_REFUSALS = {"fr": 0.11, "ar": 0.115, "dar": 0.11, "dar-latn": 0.095}  # 0.078 0.097 0.085 0.074

@@ -38,6 +38,7 @@ def members_url_from_env() -> str:
 
 
 def repository_from_env() -> "MembersRepository":
+    """The action server's repository: the members engine and the look-up's own."""
     url = members_url_from_env()
     return MembersRepository(engine_for(url), look_ups=look_up_engine_for(url))
 

@@ -87,7 +87,7 @@ def test_a_look_up_reconnects_after_the_database_dropped_its_connection(seeded, 
 
 
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
-def test_a_statement_the_database_cannot_finish_in_5_s_fails_keeping_the_urls_options(engine) -> None:
+def test_both_members_engines_bound_statements_at_5_s_and_keep_the_urls_options(engine) -> None:
     with engine.connect() as connection:
         schema = connection.execute(text("SELECT current_schema()")).scalar_one()
     url = f"{engine.url}?options=-csearch_path%3D{schema}"

@@ -3,7 +3,7 @@
 The classifiers learn from whole sentences; a bare one-word answer carries too little
 for them: "la" (Arabizi "no") came out `inform` 0.48 against `deny` 0.17, a bare
 "Rabat" `affirm` 0.34, though both are written, with their label, in the training data.
-Two cases are decided here instead, after every other classifier:
+Three cases are decided here instead, after every other classifier:
 - the message, once normalised like the training examples, *is* a training example
   with one label: that label;
 - the message is nothing but entities of the configured types (a city, an identifier, a
