@@ -40,7 +40,7 @@ OUT_OF_SCOPE = "out_of_scope"
 TALK_TO_HUMAN = "talk_to_human"
 DEFAULT_TRAIN_PER_SCRIPT = 100
 # Further pool sentences that train the domain gate alone (bot/server/nlu/domain_gate.py),
-# marked `gate_only` in their intent metadata: the gate drops them before DIET.
+# marked `gate_only` in their intent metadata: the gate drops them before the intent classifier.
 DEFAULT_GATE_PER_SCRIPT = 2000
 GATE_ONLY = "gate_only"
 

@@ -2,12 +2,10 @@
 copying their weights, and score exactly as before."""
 import numpy as np
 import pytest
-from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from bot.server.nlu.blend import BlendedLogisticRegression
 from bot.server.nlu.language import LanguageModel
 from bot.server.nlu.linear import without_weight_copies
 
@@ -37,12 +35,3 @@ def test_nothing_to_lay_out_is_returned_as_it_is(model):
 def test_the_language_model_is_laid_out_when_made():
     model = LanguageModel(fitted_pipeline(), unclear_below=0.6)
     assert model.classifier[-1].coef_.T.flags.c_contiguous
-
-
-def test_the_blend_is_laid_out_when_loaded(monkeypatch):
-    loaded = BlendedLogisticRegression.__new__(BlendedLogisticRegression)
-    loaded.clf = LogisticRegression().fit(np.eye(3).repeat(2, axis=0), ["a", "a", "b", "b", "c", "c"])
-    assert not loaded.clf.coef_.T.flags.c_contiguous
-    monkeypatch.setattr(LogisticRegressionClassifier, "load", classmethod(lambda cls, *args, **kwargs: loaded))
-    component = BlendedLogisticRegression.load({}, None, None, None)
-    assert component.clf.coef_.T.flags.c_contiguous

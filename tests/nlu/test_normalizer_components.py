@@ -43,7 +43,7 @@ def test_mixed_scripts_each_token_by_its_own_script():
 @pytest.mark.parametrize("text", ["", " ", "👍👍", "🙏", "12345", "\u200f\u200e", "؟؟؟"])
 def test_degenerate_messages_do_not_crash(text):
     _, tokens = run(text)
-    # Featurizers and DIET expect at least one token, blank messages included.
+    # The classifiers expect at least one token, blank messages included.
     assert tokens is not None and len(tokens) >= 1
 
 

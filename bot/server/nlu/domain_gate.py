@@ -1,14 +1,14 @@
 """Is this an AMO question at all? A gate between what members ask the assistant and
 everything else people send a WhatsApp number.
 
-DIET and the logistic regression pick the likeliest of our intents, and everyday
+The intent classifier picks the likeliest of our intents, and everyday
 Darija ("rah t9der xi nher nji"), bank-card or medicine questions get a confident AMO
 answer. The gate is a separate, balanced binary classifier: every in-scope training
 example against every out-of-scope one, including thousands of real sentences from
 public corpora (data/corpora/, written into data/nlu/*/gate_negatives.yml by
 `python -m bot.tools.negatives`). Those corpus sentences train the gate only:
-`DomainGate` drops them from the training data before the featurizers, so DIET trains
-on the same data as before and in the same time.
+`DomainGate` drops them from the training data of the components after it, so the
+intent classifier trains on the members' questions alone, in the same time.
 
 - `DomainGate` (placed right after the normalizers) scores each message: the
   probability that it is not an AMO question, in `parse_data["out_of_domain"]`.
@@ -25,13 +25,12 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, METADATA, METADATA_INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
+
+from bot.server.nlu.linear import ngram_classifier, token_text
 
 OUT_OF_SCOPE = "out_of_scope"
 SCORE_KEY = "out_of_domain"
@@ -41,25 +40,6 @@ GATE_ONLY = "gate_only"
 
 def gate_only(message: Message) -> bool:
     return bool(((message.get(METADATA) or {}).get(METADATA_INTENT) or {}).get(GATE_ONLY))
-
-
-def gate_text(message: Message) -> str:
-    """The normalised tokens (the normalizers rewrote them in place), else the text."""
-    tokens = message.get(TOKENS_NAMES[TEXT])
-    return " ".join(t.text for t in tokens) if tokens else (message.get(TEXT) or "").lower()
-
-
-def build_classifier(c: float) -> Pipeline:
-    features = FeatureUnion(
-        [
-            # Spelling varies more than words in Darija: character n-grams carry it.
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
-            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"\S+")),
-        ]
-    )
-    return Pipeline(
-        [("features", features), ("model", LogisticRegression(C=c, class_weight="balanced", max_iter=2000))]
-    )
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -94,12 +74,12 @@ class DomainGate(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = training_data.intent_examples
-        texts = [gate_text(m) for m in examples]
+        texts = [token_text(m) for m in examples]
         labels = [int(m.get(INTENT) == OUT_OF_SCOPE or gate_only(m)) for m in examples]
         hand_written = float(self._config["hand_written_weight"])
         weights = [hand_written if m.get(INTENT) == OUT_OF_SCOPE and not gate_only(m) else 1.0 for m in examples]
         if len(set(labels)) == 2:
-            self._classifier = build_classifier(self._config["c"]).fit(texts, labels, model__sample_weight=weights)
+            self._classifier = ngram_classifier(self._config["c"]).fit(texts, labels, model__sample_weight=weights)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._classifier, directory / self._FILE)
         return self._resource
@@ -135,7 +115,7 @@ class DomainGate(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         if self._classifier is None:
             return messages
-        scores = self._classifier.predict_proba([gate_text(m) for m in messages])[:, 1]
+        scores = self._classifier.predict_proba([token_text(m) for m in messages])[:, 1]
         for message, score in zip(messages, scores):
             # A plain float: numpy scalars make the tracker unserialisable.
             message.set(SCORE_KEY, round(float(score), 4), add_to_output=True)

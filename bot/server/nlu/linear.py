@@ -1,4 +1,5 @@
-"""Logistic regressions over sparse n-gram counts, scored without copying their weights.
+"""Logistic regressions over n-grams: the one the domain gate and the intent classifier train,
+and how they score without copying their weights.
 
 scikit-learn scores `X @ coef_.T`. With `coef_` in its usual row-major order the
 transpose is column-major, and scipy copies it into row-major order for every sparse
@@ -11,7 +12,36 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.pipeline import Pipeline
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+
+def token_text(message: Message) -> str:
+    """The normalised tokens (the normalizers rewrote them in place, the transliterator
+    added Arabic-script twins to Arabizi), else the text."""
+    tokens = message.get(TOKENS_NAMES[TEXT])
+    return " ".join(t.text for t in tokens) if tokens else (message.get(TEXT) or "").lower()
+
+
+def ngram_classifier(c: float) -> Pipeline:
+    """TF-IDF character and word n-grams, then a balanced logistic regression.
+
+    Sublinear, length-normalised weights rather than raw counts: a long message (context,
+    then the question) otherwise scores as the sum of every word of its context."""
+    features = FeatureUnion(
+        [
+            # Spelling varies more than words in Darija: character n-grams carry it.
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
+            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"\S+")),
+        ]
+    )
+    return Pipeline(
+        [("features", features), ("model", LogisticRegression(C=c, class_weight="balanced", max_iter=2000))]
+    )
 
 
 def without_weight_copies(model: Any) -> Any:

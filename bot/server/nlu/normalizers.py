@@ -51,7 +51,7 @@ class _TokenNormalizer(GraphComponent):
                     token.text = type(self).normalize(token.text)
             kept = [token for token in tokens if token.text]
             # A message made only of invisible marks keeps its tokens: featurizers
-            # and DIET expect at least one.
+            # and the classifiers expect at least one.
             if kept:
                 message.set(TOKENS_NAMES[TEXT], kept)
         return messages

@@ -1,8 +1,8 @@
 """Falls back on text that looks like nothing members write: keyboard mashing,
-"xkcd qwpz". DIET always picks some intent, often with high confidence, for
-character sequences it never saw; the share of the message's character
-trigrams seen in training tells them apart from misspelt real words, which
-share most of their trigrams with the training data.
+"xkcd qwpz". The intent classifier always picks some intent, at times with high
+confidence, for character sequences it never saw; the share of the message's character
+trigrams seen in training tells them apart from misspelt real words, which share most
+of their trigrams with the training data.
 """
 from __future__ import annotations
 
