@@ -7,10 +7,11 @@ numbers are left out: "BE123456" says nothing about the member's language.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Text
 
 import joblib
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -30,7 +31,7 @@ from bot.shared.languages import ARABIC_SCRIPT_INPUTS as ARABIC_SCRIPT
 from bot.shared.languages import INPUT_LANGUAGES as LANGUAGES
 from bot.shared.languages import PARSE_KEY, REPLY_FOR_INPUT
 from bot.shared.identifiers import MONTHS
-from bot.shared.text import script_words
+from bot.shared.text import has_arabic, normalize_arabic, normalize_latin, script_words
 from bot.server.nlu.linear import without_weight_copies
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,25 @@ def language_text(tokens: Sequence[str]) -> str:
 def is_short_data_reply(tokens: Sequence[str]) -> bool:
     words = [t for t in tokens if not _NOT_LANGUAGE.match(t) and t.lower() not in MONTHS]
     return len(words) < len(tokens) and len(words) <= SHORT_REPLY_WORDS
+
+
+# The lookup table whose names ("Rabat", "الدار البيضاء") answer the desk form's question.
+PLACES_LOOKUP = "city"
+
+
+def normalised(text: str) -> str:
+    """A name as the normalizers leave its words."""
+    return " ".join(normalize_arabic(w) if has_arabic(w) else normalize_latin(w) for w in text.split())
+
+
+def place_names(lookup_tables: Iterable[Dict[str, Any]]) -> FrozenSet[str]:
+    """The city names of the lookup tables, normalised: a message that is only a place
+    says nothing of its writer's language, whatever words the training data put near it."""
+    names = set()
+    for table in lookup_tables:
+        if table.get("name") == PLACES_LOOKUP and isinstance(table.get("elements"), list):
+            names.update(normalised(name) for name in table["elements"])
+    return frozenset(names)
 
 
 class LanguageModel:
@@ -153,6 +173,7 @@ class LanguageIdentifier(GraphComponent):
     """
 
     _FILE = "language_model.joblib"
+    _PLACES_FILE = "place_names.json"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -164,11 +185,13 @@ class LanguageIdentifier(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         model: Optional[LanguageModel] = None,
+        places: FrozenSet[str] = frozenset(),
     ) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
         self._model = model or LanguageModel(None, config["unclear_below"])
+        self._places = places
 
     @classmethod
     def create(
@@ -188,8 +211,10 @@ class LanguageIdentifier(GraphComponent):
                 texts.append(language_text(_tokens(message)))
                 labels.append(label)
         self._model = LanguageModel.fit(texts, labels, self._config["unclear_below"])
+        self._places = place_names(training_data.lookup_tables)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._model.classifier, directory / self._FILE)
+            (directory / self._PLACES_FILE).write_text(json.dumps(sorted(self._places)), encoding="utf-8")
         return self._resource
 
     @classmethod
@@ -203,13 +228,15 @@ class LanguageIdentifier(GraphComponent):
     ) -> "LanguageIdentifier":
         with model_storage.read_from(resource) as directory:
             classifier = joblib.load(directory / cls._FILE)
+            places = frozenset(json.loads((directory / cls._PLACES_FILE).read_text(encoding="utf-8")))
         return cls(
-            config, model_storage, resource, LanguageModel(classifier, config["unclear_below"])
+            config, model_storage, resource, LanguageModel(classifier, config["unclear_below"]), places
         )
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             tokens = _tokens(message)
-            guess = UNCLEAR if is_short_data_reply(tokens) else self._model.identify(language_text(tokens))
+            place = " ".join(tokens) in self._places
+            guess = UNCLEAR if place or is_short_data_reply(tokens) else self._model.identify(language_text(tokens))
             message.set(PARSE_KEY, guess.as_dict(), add_to_output=True)
         return messages
