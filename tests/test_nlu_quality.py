@@ -8,15 +8,16 @@ import pytest
 from bench.nlu import held_out_scores, load_sets, negative_scores, real_scores
 from bot.shared.languages import INPUT_LANGUAGES
 
-# Measured 2026-12-01 20:25 with `python -m bench.nlu --model models/amo.tar.gz` (README,
-# "Understanding members"), minus about 0.02 under the lower of two trainings of this
-# configuration (they differed by up to 0.01, and by 0.02 on the 200-message long
-# subsets; CI trains its own model); never looser than the guards that landed (7ebbf42).
-MIN_MACRO_F1 = {"fr": 0.84, "ar": 0.81, "dar": 0.84, "dar-latn": 0.84}  # 0.861 0.832 0.864 0.861
-MIN_LONG_MACRO_F1 = {"fr": 0.79, "ar": 0.78, "dar": 0.76, "dar-latn": 0.77}  # 0.817 0.809 0.794 0.798
-MAX_FALSE_REFUSALS = {"fr": 0.11, "ar": 0.115, "dar": 0.11, "dar-latn": 0.095}  # 0.078 0.097 0.085 0.074
-MIN_NEGATIVES_REFUSED = {"latin": 0.965, "arabic": 0.975}  # 0.977 0.984
-MIN_REAL_ACCURACY = {"fr": 0.55}  # 6 of 9 measured; a margin of one question
+# Measured 2026-12-01 23:37 with `python -m bench.nlu --model models/amo.tar.gz` (README,
+# "Understanding members"), minus 0.01-0.02. The pipeline has no random part since DIET
+# left it (logistic regressions over TF-IDF n-grams): a training on the same data scores
+# the same, so the margins only absorb numeric noise. Never looser than the guards that
+# landed (eecc4d6); the real French questions stay at 5 of 9, as measured.
+MIN_MACRO_F1 = {"fr": 0.87, "ar": 0.81, "dar": 0.85, "dar-latn": 0.85}  # 0.879 0.818 0.869 0.862
+MIN_LONG_MACRO_F1 = {"fr": 0.84, "ar": 0.81, "dar": 0.80, "dar-latn": 0.84}  # 0.856 0.821 0.819 0.856
+MAX_FALSE_REFUSALS = {"fr": 0.085, "ar": 0.11, "dar": 0.09, "dar-latn": 0.08}  # 0.072 0.097 0.078 0.064
+MIN_NEGATIVES_REFUSED = {"latin": 0.965, "arabic": 0.975}  # 0.971 0.980
+MIN_REAL_ACCURACY = {"fr": 0.55}  # 5 of 9 measured (6 with DIET): one fewer fails
 
 
 @pytest.fixture(scope="module")
