@@ -18,9 +18,8 @@ intent classifier trains on the members' questions alone, in the same time.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
-import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -28,9 +27,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, METADATA, METADATA_INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.pipeline import Pipeline
 
-from bot.server.nlu.linear import ngram_classifier, token_text
+from bot.server.nlu.linear import NgramClassifierComponent, ngram_classifier, token_text
 
 OUT_OF_SCOPE = "out_of_scope"
 SCORE_KEY = "out_of_domain"
@@ -43,7 +41,7 @@ def gate_only(message: Message) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
-class DomainGate(GraphComponent):
+class DomainGate(NgramClassifierComponent):
     """Scores how unlike an AMO question a message is.
 
     Registered as a featurizer, which is how Rasa chains a component's
@@ -60,45 +58,15 @@ class DomainGate(GraphComponent):
         # same false refusals: 59 % refused unweighted, 73 % weighted (2026-12-01).
         return {"c": 4.0, "hand_written_weight": 10.0}
 
-    def __init__(
-        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, classifier: Optional[Pipeline]
-    ) -> None:
-        self._config, self._model_storage, self._resource = config, model_storage, resource
-        self._classifier = classifier
-
-    @classmethod
-    def create(
-        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
-    ) -> "DomainGate":
-        return cls(config, model_storage, resource, None)
-
     def train(self, training_data: TrainingData) -> Resource:
         examples = training_data.intent_examples
         texts = [token_text(m) for m in examples]
         labels = [int(m.get(INTENT) == OUT_OF_SCOPE or gate_only(m)) for m in examples]
         hand_written = float(self._config["hand_written_weight"])
         weights = [hand_written if m.get(INTENT) == OUT_OF_SCOPE and not gate_only(m) else 1.0 for m in examples]
-        if len(set(labels)) == 2:
-            self._classifier = ngram_classifier(self._config["c"]).fit(texts, labels, model__sample_weight=weights)
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self._classifier, directory / self._FILE)
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "DomainGate":
-        try:
-            with model_storage.read_from(resource) as directory:
-                classifier = joblib.load(directory / cls._FILE)
-        except ValueError:  # nothing was trained (no out-of-scope examples)
-            classifier = None
-        return cls(config, model_storage, resource, classifier)
+        if len(set(labels)) < 2:
+            return self._save(None)
+        return self._save(ngram_classifier(self._config["c"]).fit(texts, labels, model__sample_weight=weights))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         kept = [m for m in training_data.training_examples if not gate_only(m)]

@@ -9,9 +9,13 @@ column-major, its transpose is already row-major and nothing is copied. The scor
 the same; only the memory layout changes, after loading (a trained model is unchanged)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Dict, Optional, Text
 
+import joblib
 import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -52,3 +56,45 @@ def without_weight_copies(model: Any) -> Any:
     if coefficients is not None:
         estimator.coef_ = np.asfortranarray(coefficients)
     return model
+
+
+class NgramClassifierComponent(GraphComponent):
+    """A graph component around one fitted `ngram_classifier`, saved with the model
+    (`_FILE`) and laid out for scoring when made; None when nothing was trained."""
+
+    _FILE: str
+
+    def __init__(
+        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, classifier: Optional[Pipeline]
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage, self._resource = model_storage, resource
+        self._classifier = without_weight_copies(classifier)
+
+    @classmethod
+    def create(
+        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+    ) -> "NgramClassifierComponent":
+        return cls(config, model_storage, resource, None)
+
+    def _save(self, classifier: Optional[Pipeline]) -> Resource:
+        self._classifier = without_weight_copies(classifier)
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self._classifier, directory / self._FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "NgramClassifierComponent":
+        try:
+            with model_storage.read_from(resource) as directory:
+                classifier = joblib.load(directory / cls._FILE)
+        except ValueError:  # nothing was persisted for this component
+            classifier = None
+        return cls(config, model_storage, resource, classifier)
