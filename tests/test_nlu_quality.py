@@ -2,21 +2,25 @@
 measured with `make bench` minus a small margin (the figures and how they were reached:
 README, "Understanding members"). The same functions as the bench compute them, on the
 same sets: the held-out split, its long-message subset, the real negatives and the real
-questions. A guard is raised when the data gets better, never lowered to pass."""
+questions. A guard is raised when the model gets better, never lowered to pass; a
+deliberate trade between two figures is written down where it is made."""
 import pytest
 
 from bench.nlu import held_out_scores, load_sets, negative_scores, real_scores
 from bot.shared.languages import INPUT_LANGUAGES
 
-# Measured 2026-12-01 23:37 with `python -m bench.nlu --model models/amo.tar.gz` (README,
-# "Understanding members"), minus 0.01-0.02. The pipeline has no random part since DIET
-# left it (logistic regressions over TF-IDF n-grams): a training on the same data scores
-# the same, so the margins only absorb numeric noise. Never looser than the guards that
-# landed (eecc4d6); the real French questions stay at 5 of 9, as measured.
-MIN_MACRO_F1 = {"fr": 0.87, "ar": 0.81, "dar": 0.85, "dar-latn": 0.85}  # 0.879 0.818 0.869 0.862
-MIN_LONG_MACRO_F1 = {"fr": 0.84, "ar": 0.81, "dar": 0.80, "dar-latn": 0.84}  # 0.856 0.821 0.819 0.856
-MAX_FALSE_REFUSALS = {"fr": 0.085, "ar": 0.11, "dar": 0.09, "dar-latn": 0.08}  # 0.072 0.097 0.078 0.064
-MIN_NEGATIVES_REFUSED = {"latin": 0.965, "arabic": 0.975}  # 0.971 0.980
+# Measured 2026-12-02 04:25 with `python -m bench.nlu --model models/amo.tar.gz` (README,
+# "Understanding members"), minus 0.01-0.02. The pipeline has no random part (a linear SVM
+# and logistic regressions over TF-IDF n-grams): a training on the same data scores the
+# same, so the margins only absorb numeric noise. One guard was lowered, on purpose: the
+# SVM answers more, so the real negatives refused went 0.971 -> 0.957 (Latin script) and
+# 0.980 -> 0.972 (Arabic) while in-scope refusals halved (0.064-0.097 -> 0.035-0.049); the
+# Latin-script guard stays at issue 12's target, 0.95. The real French questions stay at
+# 5 of 9, as measured.
+MIN_MACRO_F1 = {"fr": 0.88, "ar": 0.85, "dar": 0.87, "dar-latn": 0.85}  # 0.896 0.863 0.881 0.863
+MIN_LONG_MACRO_F1 = {"fr": 0.86, "ar": 0.81, "dar": 0.85, "dar-latn": 0.84}  # 0.878 0.823 0.861 0.848
+MAX_FALSE_REFUSALS = {"fr": 0.05, "ar": 0.065, "dar": 0.055, "dar-latn": 0.065}  # 0.035 0.049 0.041 0.049
+MIN_NEGATIVES_REFUSED = {"latin": 0.95, "arabic": 0.965}  # 0.957 0.972
 MIN_REAL_ACCURACY = {"fr": 0.55}  # 5 of 9 measured (6 with DIET): one fewer fails
 
 

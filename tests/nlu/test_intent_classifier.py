@@ -1,4 +1,4 @@
-"""bot/server/nlu/intent_classifier.py: a logistic regression trained on the normalised
+"""bot/server/nlu/intent_classifier.py: a linear SVM trained on the normalised
 tokens, saved with the model, ranking every intent."""
 import pytest
 from rasa.engine.storage.local_model_storage import LocalModelStorage

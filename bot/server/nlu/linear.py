@@ -1,5 +1,5 @@
-"""Logistic regressions over n-grams: the one the domain gate and the intent classifier train,
-and how they score without copying their weights.
+"""Linear models over n-grams: the features the domain gate and the intent classifier share,
+the gate's logistic regression, and how they score without copying their weights.
 
 scikit-learn scores `X @ coef_.T`. With `coef_` in its usual row-major order the
 transpose is column-major, and scipy copies it into row-major order for every sparse
@@ -31,26 +31,30 @@ def token_text(message: Message) -> str:
     return " ".join(t.text for t in tokens) if tokens else (message.get(TEXT) or "").lower()
 
 
-def ngram_classifier(c: float) -> Pipeline:
-    """TF-IDF character and word n-grams, then a balanced logistic regression.
+def ngram_features() -> FeatureUnion:
+    """TF-IDF character and word n-grams of the normalised tokens.
 
     Sublinear, length-normalised weights rather than raw counts: a long message (context,
     then the question) otherwise scores as the sum of every word of its context."""
-    features = FeatureUnion(
+    return FeatureUnion(
         [
             # Spelling varies more than words in Darija: character n-grams carry it.
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
             ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"\S+")),
         ]
     )
+
+
+def ngram_classifier(c: float) -> Pipeline:
+    """The n-gram features, then a balanced logistic regression."""
     return Pipeline(
-        [("features", features), ("model", LogisticRegression(C=c, class_weight="balanced", max_iter=2000))]
+        [("features", ngram_features()), ("model", LogisticRegression(C=c, class_weight="balanced", max_iter=2000))]
     )
 
 
 def without_weight_copies(model: Any) -> Any:
-    """The same fitted model (a LogisticRegression, or a Pipeline ending in one), its
-    weights laid out column-major; an unfitted model or None is returned as it is."""
+    """The same fitted linear model (or a Pipeline ending in one), its weights laid out
+    column-major; an unfitted model or None is returned as it is."""
     estimator = model.steps[-1][1] if isinstance(model, Pipeline) else model
     coefficients = getattr(estimator, "coef_", None)
     if coefficients is not None:
@@ -59,7 +63,7 @@ def without_weight_copies(model: Any) -> Any:
 
 
 class NgramClassifierComponent(GraphComponent):
-    """A graph component around one fitted `ngram_classifier`, saved with the model
+    """A graph component around one fitted n-gram Pipeline, saved with the model
     (`_FILE`) and laid out for scoring when made; None when nothing was trained."""
 
     _FILE: str
