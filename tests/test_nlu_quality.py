@@ -12,10 +12,10 @@ from bot.shared.languages import INPUT_LANGUAGES
 # Measured 2026-12-02 04:25 with `python -m bench.nlu --model models/amo.tar.gz` (README,
 # "Understanding members"), minus 0.01-0.02. The pipeline has no random part (a linear SVM
 # and logistic regressions over TF-IDF n-grams): a training on the same data scores the
-# same, so the margins only absorb numeric noise. One guard was lowered, on purpose: the
+# same, so the margins only absorb numeric noise. Two guards were lowered, on purpose: the
 # SVM answers more, so the real negatives refused went 0.971 -> 0.957 (Latin script) and
 # 0.980 -> 0.972 (Arabic) while in-scope refusals halved (0.064-0.097 -> 0.035-0.049); the
-# Latin-script guard stays at issue 12's target, 0.95. The real French questions stay at
+# Latin-script guard is now issue 12's target, 0.95, the Arabic one 0.965. The real French questions stay at
 # 5 of 9, as measured.
 MIN_MACRO_F1 = {"fr": 0.88, "ar": 0.85, "dar": 0.87, "dar-latn": 0.85}  # 0.896 0.863 0.881 0.863
 MIN_LONG_MACRO_F1 = {"fr": 0.86, "ar": 0.81, "dar": 0.85, "dar-latn": 0.84}  # 0.878 0.823 0.861 0.848

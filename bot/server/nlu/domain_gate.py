@@ -27,8 +27,9 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, METADATA, METADATA_INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.linear_model import LogisticRegression
 
-from bot.server.nlu.linear import NgramClassifierComponent, ngram_classifier, token_text
+from bot.server.nlu.linear import NgramClassifierComponent, ngram_model, token_text
 
 OUT_OF_SCOPE = "out_of_scope"
 SCORE_KEY = "out_of_domain"
@@ -66,7 +67,8 @@ class DomainGate(NgramClassifierComponent):
         weights = [hand_written if m.get(INTENT) == OUT_OF_SCOPE and not gate_only(m) else 1.0 for m in examples]
         if len(set(labels)) < 2:
             return self._save(None)
-        return self._save(ngram_classifier(self._config["c"]).fit(texts, labels, model__sample_weight=weights))
+        model = ngram_model(LogisticRegression(C=self._config["c"], class_weight="balanced", max_iter=2000))
+        return self._save(model.fit(texts, labels, model__sample_weight=weights))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         kept = [m for m in training_data.training_examples if not gate_only(m)]

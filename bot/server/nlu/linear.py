@@ -1,5 +1,5 @@
 """Linear models over n-grams: the features the domain gate and the intent classifier share,
-the gate's logistic regression, and how they score without copying their weights.
+and how they score without copying their weights.
 
 scikit-learn scores `X @ coef_.T`. With `coef_` in its usual row-major order the
 transpose is column-major, and scipy copies it into row-major order for every sparse
@@ -20,7 +20,6 @@ from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 
@@ -31,25 +30,20 @@ def token_text(message: Message) -> str:
     return " ".join(t.text for t in tokens) if tokens else (message.get(TEXT) or "").lower()
 
 
-def ngram_features() -> FeatureUnion:
-    """TF-IDF character and word n-grams of the normalised tokens.
+def ngram_model(estimator: Any) -> Pipeline:
+    """TF-IDF character and word n-grams of the normalised tokens, then `estimator` (a
+    linear model: the gate's logistic regression, the intent classifier's SVM).
 
     Sublinear, length-normalised weights rather than raw counts: a long message (context,
     then the question) otherwise scores as the sum of every word of its context."""
-    return FeatureUnion(
+    features = FeatureUnion(
         [
             # Spelling varies more than words in Darija: character n-grams carry it.
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
             ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"\S+")),
         ]
     )
-
-
-def ngram_classifier(c: float) -> Pipeline:
-    """The n-gram features, then a balanced logistic regression."""
-    return Pipeline(
-        [("features", ngram_features()), ("model", LogisticRegression(C=c, class_weight="balanced", max_iter=2000))]
-    )
+    return Pipeline([("features", features), ("model", estimator)])
 
 
 def without_weight_copies(model: Any) -> Any:
