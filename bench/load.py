@@ -7,7 +7,10 @@ unless AMO_TRACKER_* say otherwise), then runs, bounded in count and time:
   question, file-status look-ups with demo identities when the file-status form
   exists in the domain);
 - one conversation of 200 turns, to show the time per turn by turn index.
-It prints p50/p95/p99 per turn, throughput, errors and the servers' memory (RSS).
+It prints p50/p95/p99 per turn, throughput, errors, the servers' memory (RSS) and the
+CPU time the servers spent per turn. On a shared 2-core machine throughput swings by
+half from one hour to the next (CPU steal); CPU time per turn is the steadier figure to
+compare two versions with.
 `--url` drives an already running deployment instead (for example two Rasa
 instances behind a load balancer); only loopback addresses are accepted.
 """
@@ -87,6 +90,7 @@ class Run:
     label: str
     turns: List[Turn] = field(default_factory=list)
     wall: float = 0.0
+    cpu_seconds: Dict[str, float] = field(default_factory=dict)  # by server, during the run
 
     def latencies_ms(self, turns: Optional[Sequence[Turn]] = None) -> List[float]:
         return sorted(t.seconds * 1000 for t in (self.turns if turns is None else turns) if t.ok)
@@ -181,6 +185,18 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) and its children, from /proc."""
+    total = 0
+    for proc in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _children(pid: int) -> List[int]:
     try:
         found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -197,6 +213,16 @@ def report(runs: Sequence[Run], servers: Dict[str, int]) -> None:
         rate = len(values) / run.wall if run.wall else float("nan")
         print(f"| {run.label} | {len(run.turns)} | {run.errors} | {percentile(values, 50):.0f} | "
               f"{percentile(values, 95):.0f} | {percentile(values, 99):.0f} | {rate:.1f} |")
+    measured = [run for run in runs if run.cpu_seconds and run.turns]
+    if measured:
+        print("\nServer CPU time per turn (ms; all instances of a kind together)")
+        kinds = sorted({name.rsplit(" ", 1)[0] for run in measured for name in run.cpu_seconds})
+        print("| load | " + " | ".join(kinds) + " |")
+        print("|---|" + "---|" * len(kinds))
+        for run in measured:
+            spent = {kind: sum(v for name, v in run.cpu_seconds.items() if name.rsplit(" ", 1)[0] == kind)
+                     for kind in kinds}
+            print(f"| {run.label} | " + " | ".join(f"{1000 * spent[k] / len(run.turns):.1f}" for k in kinds) + " |")
     if servers:
         print("\nServer memory (RSS): " + ", ".join(f"{name} {rss_mb(pid):.0f} MB" for name, pid in servers.items()))
 
@@ -334,7 +360,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         runs = []
         for concurrency in args.concurrency:
             flows = scenario_cycle(with_file_status)
+            before = {name: cpu_seconds(pid) for name, pid in servers.items()}
             runs.append(asyncio.run(concurrent_load(urls, concurrency, args.turns, flows, args.time_limit)))
+            runs[-1].cpu_seconds = {name: cpu_seconds(pid) - before[name] for name, pid in servers.items()}
             print(f"{runs[-1].label}: done", flush=True)
         report(runs, servers)
         if args.long:
