@@ -204,3 +204,64 @@ def test_a_failed_action_gives_the_busy_answer_in_the_reply_language_then_listen
     assert [message["text"] for message in output.messages] == [BUSY_TEXTS["ar"]]
     assert [e.type_name for e in tracker.events][-3:] == ["action", "bot", "action"]
     assert tracker.latest_action_name == "action_listen"
+
+
+# Patch 8: the rules found for a conversation, computed once per run of its last states.
+# Dialogues that go through forms, side questions in a form and knowledge answers, long
+# enough that their history outgrows the longest rule (tests/rule_dialogue.py: the real
+# rules of data/, trained in-process).
+DIALOGUES = [
+    [("greet", {}), ("ask_what_is_amo", {}), ("affirm", {}), ("ask_registration_steps", {}), ("deny", {}),
+     ("ask_contribution_amount", {}), ("thank", {}), ("out_of_scope", {}), ("ask_what_is_amo", {}), ("goodbye", {})],
+    [("check_file_status", {"requested": "member_identifier"}), ("ask_contact", {}),
+     ("inform", {"requested": "member_birth_date"}), ("goodbye", {}), ("greet", {}),
+     ("check_file_status", {"requested": "member_identifier"}), ("inform", {"requested": "member_birth_date"}),
+     ("inform", {"form_done": True}), ("thank", {})],
+]
+
+
+def _play(dialogue, turns):
+    for intent, options in turns:
+        dialogue.say(intent, **options)
+
+
+def test_the_rules_found_are_rasas_own_at_every_prediction(monkeypatch):
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    from tests.rule_dialogue import RuleDialogue
+
+    history_lengths = []
+
+    def compared(policy, lookup, states):
+        found = rasa_patches.get_possible_keys(policy, lookup, states)
+        assert found == rasa_patches.ORIGINAL_GET_POSSIBLE_KEYS(policy, lookup, states)
+        history_lengths.append(len(states))
+        return found
+
+    monkeypatch.setattr(RulePolicy, "_get_possible_keys", compared)
+    for turns in DIALOGUES * 2:  # the second time, from the kept matches
+        _play(RuleDialogue(), turns)
+    policy = RuleDialogue().policy
+    assert max(history_lengths) > 3 * rasa_patches._longest_rule(policy, policy.lookup["rules"])
+
+
+def test_a_run_of_states_seen_before_is_not_matched_again_until_the_rules_change(monkeypatch):
+    from tests.rule_dialogue import RuleDialogue
+
+    dialogue = RuleDialogue()
+    _play(dialogue, DIALOGUES[0])
+    policy = dialogue.policy
+    states = policy._prediction_states(dialogue.tracker, dialogue.domain, rule_only_data=policy._get_rule_only_data())
+    rules = dict(policy.lookup["rules"])  # a copy: the policy is shared with other tests
+    matched = []
+    original = rasa_patches.ORIGINAL_GET_POSSIBLE_KEYS
+    monkeypatch.setattr(rasa_patches, "ORIGINAL_GET_POSSIBLE_KEYS",
+                        lambda *args: matched.append(1) or original(*args))
+
+    first = rasa_patches.get_possible_keys(policy, rules, states)
+    assert first and rasa_patches.get_possible_keys(policy, rules, states) == first
+    assert len(matched) == 1
+    # Training removes rules from the lookup in place: what was kept no longer answers.
+    rules.pop(max(first, key=len))
+    assert rasa_patches.get_possible_keys(policy, rules, states) == original(policy, rules, states) != first
+    assert len(matched) == 2

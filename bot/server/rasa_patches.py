@@ -31,20 +31,31 @@ The internals:
    predicting, so the member hears nothing useful. Here the member gets the busy
    answer of bot/server/channels/busy.py in the reply language (the `language` slot),
    the turn ends listening, and the form stays where it was for the next message.
+8. `RulePolicy._get_possible_keys` (patched, private): to find the rules that match the
+   conversation, Rasa checks each of its ~500 rule keys against the latest states, twice
+   per prediction, several predictions per turn: a fifth of a turn's time. The answer
+   depends only on the rules and on the last states, as many as the longest rule has
+   (Rasa's own `_is_rule_applicable` accepts any older state), and conversations go
+   through the same few states again and again: it is computed once per distinct run
+   of states and kept (`POSSIBLE_KEYS_CACHE` of them per policy). A lookup only changes
+   in training, by removing a rule or by a new dict: either changes the cache's key.
 Measured with make bench-load: see the README.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
+import json
 import logging
-from typing import Any, Callable, Dict, List, Optional, Text, Type
+from typing import Any, Callable, Dict, List, Optional, Set, Text, Type
 
 import rasa
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import RedisLockStore
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.constants import DOCS_BASE_URL
@@ -72,6 +83,8 @@ REQUIRED_INTERNALS = (
     (FailSafeTrackerStore, "on_tracker_store_error"),
     (RemoteAction, "run"),
     (MessageProcessor, "_run_action"),
+    (RulePolicy, "_get_possible_keys"),
+    (RulePolicy, "_rule_key_to_state"),
 )
 ACTION_TIMEOUT = 10.0  # seconds, when the action endpoint sets no `timeout`
 BUSY_RESPONSE = "utter_service_busy"  # the name the busy answer is logged under
@@ -82,6 +95,7 @@ ORIGINAL_VALIDATE_ACTION_RESULT: Callable[..., bool] = RemoteAction._validate_ac
 ORIGINAL_CREATE_TRACKER_STORE: Callable[..., TrackerStore] = Agent._create_tracker_store
 ORIGINAL_REMOTE_ACTION_RUN: Callable[..., Any] = RemoteAction.run
 ORIGINAL_RUN_ACTION: Callable[..., Any] = MessageProcessor._run_action
+ORIGINAL_GET_POSSIBLE_KEYS: Callable[..., Set[Text]] = RulePolicy._get_possible_keys
 
 
 class UnsupportedRasaVersion(RuntimeError):
@@ -188,6 +202,33 @@ async def run_action(self: MessageProcessor, action: Any, tracker: Any, output_c
     return False
 
 
+POSSIBLE_KEYS_CACHE = 4096  # runs of states kept per policy; the oldest go first
+
+
+def _longest_rule(policy: RulePolicy, lookup: Dict[Text, Text]) -> int:
+    """The number of states of the lookup's longest rule, computed once per lookup."""
+    known = policy.__dict__.setdefault("_longest_rules", {})
+    entry = known.get(id(lookup))
+    # The entry holds the lookup itself, so its id cannot be reused by another dict.
+    if entry is None or entry[0] is not lookup or entry[1] != len(lookup):
+        entry = known[id(lookup)] = (lookup, len(lookup), max(map(len, map(policy._rule_key_to_state, lookup)),
+                                                              default=0))
+    return entry[2]
+
+
+def get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[Dict[Text, Any]]) -> Set[Text]:
+    """Rasa's _get_possible_keys, computed once per lookup and run of the last states."""
+    recent = states[max(0, len(states) - _longest_rule(self, lookup)):]
+    cache = self.__dict__.setdefault("_possible_keys", collections.OrderedDict())
+    key = (id(lookup), len(lookup), json.dumps(recent, sort_keys=True))
+    found = cache.get(key)
+    if found is None or found[0] is not lookup:
+        found = cache[key] = (lookup, frozenset(ORIGINAL_GET_POSSIBLE_KEYS(self, lookup, recent)))
+        if len(cache) > POSSIBLE_KEYS_CACHE:
+            cache.popitem(last=False)
+    return set(found[1])
+
+
 def check_rasa(version: str = rasa.__version__) -> None:
     if not version.startswith(SUPPORTED_RASA):
         raise UnsupportedRasaVersion(
@@ -206,6 +247,7 @@ def installed() -> bool:
         and Agent._create_tracker_store is create_tracker_store
         and RemoteAction.run is remote_action_run
         and MessageProcessor._run_action is run_action
+        and RulePolicy._get_possible_keys is get_possible_keys
     )
 
 
@@ -219,7 +261,9 @@ def install() -> None:
     Agent._create_tracker_store = staticmethod(create_tracker_store)
     RemoteAction.run = remote_action_run
     MessageProcessor._run_action = run_action
+    RulePolicy._get_possible_keys = get_possible_keys
     logger.info(
         "Rasa %s: cached event classes, compiled action-response schema, loud tracker store errors, "
-        "bounded action calls and the busy answer on a failed action installed", rasa.__version__,
+        "bounded action calls, the busy answer on a failed action and the rules' matches kept "
+        "installed", rasa.__version__,
     )
