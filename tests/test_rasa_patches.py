@@ -265,3 +265,16 @@ def test_a_run_of_states_seen_before_is_not_matched_again_until_the_rules_change
     rules.pop(max(first, key=len))
     assert rasa_patches.get_possible_keys(policy, rules, states) == original(policy, rules, states) != first
     assert len(matched) == 2
+
+
+def test_a_state_holding_a_value_json_cannot_write_is_matched_as_rasa_does():
+    from decimal import Decimal
+
+    from tests.rule_dialogue import RuleDialogue
+
+    policy = RuleDialogue().policy
+    rules = policy.lookup["rules"]
+    states = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"},
+               "slots": {"a_slot_of_our_own": (Decimal("1.5"),)}}]
+    found = rasa_patches.get_possible_keys(policy, rules, states)
+    assert found and found == rasa_patches.ORIGINAL_GET_POSSIBLE_KEYS(policy, rules, states)

@@ -220,7 +220,8 @@ def get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[D
     """Rasa's _get_possible_keys, computed once per lookup and run of the last states."""
     recent = states[max(0, len(states) - _longest_rule(self, lookup)):]
     cache = self.__dict__.setdefault("_possible_keys", collections.OrderedDict())
-    key = (id(lookup), len(lookup), json.dumps(recent, sort_keys=True))
+    # repr for a value JSON cannot write (a slot's own type): equal values, equal keys.
+    key = (id(lookup), len(lookup), json.dumps(recent, sort_keys=True, default=repr))
     found = cache.get(key)
     if found is None or found[0] is not lookup:
         found = cache[key] = (lookup, frozenset(ORIGINAL_GET_POSSIBLE_KEYS(self, lookup, recent)))
