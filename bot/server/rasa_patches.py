@@ -209,21 +209,23 @@ def _longest_rule(policy: RulePolicy, lookup: Dict[Text, Text]) -> int:
     """The number of states of the lookup's longest rule, computed once per lookup."""
     known = policy.__dict__.setdefault("_longest_rules", {})
     entry = known.get(id(lookup))
-    # The entry holds the lookup itself, so its id cannot be reused by another dict.
-    if entry is None or entry[0] is not lookup or entry[1] != len(lookup):
+    if entry is None or entry[1] != len(lookup):
         entry = known[id(lookup)] = (lookup, len(lookup), max(map(len, map(policy._rule_key_to_state, lookup)),
                                                               default=0))
     return entry[2]
 
 
 def get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[Dict[Text, Any]]) -> Set[Text]:
-    """Rasa's _get_possible_keys, computed once per lookup and run of the last states."""
+    """Rasa's _get_possible_keys, computed once per lookup and run of the last states.
+
+    Entries are keyed by the lookup's id and hold the lookup itself, so that no other
+    dict can take that id while they are kept."""
     recent = states[max(0, len(states) - _longest_rule(self, lookup)):]
     cache = self.__dict__.setdefault("_possible_keys", collections.OrderedDict())
     # repr for a value JSON cannot write (a slot's own type): equal values, equal keys.
     key = (id(lookup), len(lookup), json.dumps(recent, sort_keys=True, default=repr))
     found = cache.get(key)
-    if found is None or found[0] is not lookup:
+    if found is None:
         found = cache[key] = (lookup, frozenset(ORIGINAL_GET_POSSIBLE_KEYS(self, lookup, recent)))
         if len(cache) > POSSIBLE_KEYS_CACHE:
             cache.popitem(last=False)
