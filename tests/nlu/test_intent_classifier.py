@@ -66,6 +66,16 @@ def test_the_loaded_model_scores_as_the_trained_one_its_weights_laid_out(tmp_pat
         )
 
 
+def test_the_saved_model_holds_scikit_learns_own_classes(tmp_path):
+    import joblib
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    component, storage, resource = trained(tmp_path)
+    with storage.read_from(resource) as directory:
+        saved = joblib.load(directory / NgramIntentClassifier._FILE)
+    assert {type(vectorizer._tfidf) for _, vectorizer in saved[0].transformer_list} == {TfidfTransformer}
+
+
 def test_with_a_single_intent_nothing_is_trained_and_messages_pass_unchanged(tmp_path):
     component, storage, resource = trained(tmp_path, {"greet": ["salam", "bonjour"]})
     loaded = NgramIntentClassifier.load({}, storage, resource, None)

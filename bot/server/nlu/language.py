@@ -32,7 +32,7 @@ from bot.shared.languages import INPUT_LANGUAGES as LANGUAGES
 from bot.shared.languages import PARSE_KEY, REPLY_FOR_INPUT
 from bot.shared.identifiers import MONTHS
 from bot.shared.text import has_arabic, normalize_arabic, normalize_latin, script_words
-from bot.server.nlu.linear import without_weight_copies
+from bot.server.nlu.linear import ready_to_score
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class LanguageModel:
     """Script rule plus a char n-gram classifier within each script."""
 
     def __init__(self, classifier: Optional[Pipeline], unclear_below: float) -> None:
-        self.classifier = without_weight_copies(classifier)
+        self.classifier = ready_to_score(classifier)
         self.unclear_below = unclear_below
 
     @classmethod

@@ -6,10 +6,16 @@ transpose is column-major, and scipy copies it into row-major order for every sp
 product: the whole weight matrix (every intent times every n-gram) for each message,
 about half of an NLU parse (2026-12-01, profile of 257 held-out messages). Stored
 column-major, its transpose is already row-major and nothing is copied. The scores are
-the same; only the memory layout changes, after loading (a trained model is unchanged)."""
+the same; only the memory layout changes, after loading (a trained model is unchanged).
+
+scikit-learn 1.1 (the release Rasa 3.6 allows) derives a TF-IDF vectorizer's `idf_` from
+its diagonal matrix each time it is read, and reads it on every transform to check that it
+is fitted: a sum over the whole vocabulary for each message, 0.2-0.3 ms per vectorizer and
+five vectorizers per parse (2026-12-02). Our models compute it once, when made or loaded
+(`StoredIdfTransformer`); scikit-learn 1.3 stores it the same way."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, Iterator, Optional, Text
 
 import joblib
 import numpy as np
@@ -19,7 +25,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 
@@ -46,6 +52,50 @@ def ngram_model(estimator: Any) -> Pipeline:
     return Pipeline([("features", features), ("model", estimator)])
 
 
+def ready_to_score(model: Any) -> Any:
+    """The same fitted model (a Pipeline, or an estimator), laid out to score a message with
+    less work: weights column-major, idf vectors stored. None is returned as it is."""
+    for vectorizer in _tfidf_vectorizers(model):
+        fitted = getattr(vectorizer, "_tfidf", None)
+        if type(fitted) is TfidfTransformer and hasattr(fitted, "_idf_diag"):
+            vectorizer._tfidf = StoredIdfTransformer.of(fitted)
+    return without_weight_copies(model)
+
+
+def _tfidf_vectorizers(model: Any) -> Iterator[TfidfVectorizer]:
+    if isinstance(model, Pipeline):
+        for _, step in model.steps:
+            yield from _tfidf_vectorizers(step)
+    elif isinstance(model, FeatureUnion):
+        for _, transformer in model.transformer_list:
+            yield from _tfidf_vectorizers(transformer)
+    elif isinstance(model, TfidfVectorizer):
+        yield model
+
+
+class StoredIdfTransformer(TfidfTransformer):
+    """A fitted TfidfTransformer whose `idf_` is computed once, when it is made from one
+    (`of`); never fitted again."""
+
+    @property
+    def idf_(self) -> np.ndarray:
+        return self._stored_idf
+
+    @classmethod
+    def of(cls, fitted: TfidfTransformer) -> "StoredIdfTransformer":
+        stored = cls.__new__(cls)
+        stored.__dict__.update(fitted.__dict__)
+        stored._stored_idf = fitted.idf_
+        return stored
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """Pickled as the plain TfidfTransformer it was made from: a saved model holds
+        scikit-learn's own classes only, and is made ready again when loaded."""
+        plain = TfidfTransformer.__new__(TfidfTransformer)
+        plain.__dict__.update((key, value) for key, value in self.__dict__.items() if key != "_stored_idf")
+        return TfidfTransformer, (), plain.__getstate__()
+
+
 def without_weight_copies(model: Any) -> Any:
     """The same fitted linear model (or a Pipeline ending in one), its weights laid out
     column-major; an unfitted model or None is returned as it is."""
@@ -58,7 +108,8 @@ def without_weight_copies(model: Any) -> Any:
 
 class NgramClassifierComponent(GraphComponent):
     """A graph component around one fitted n-gram Pipeline, saved with the model
-    (`_FILE`) and laid out for scoring when made; None when nothing was trained."""
+    (`_FILE`) and made ready to score (`ready_to_score`) when made; None when nothing was
+    trained."""
 
     _FILE: str
 
@@ -67,7 +118,7 @@ class NgramClassifierComponent(GraphComponent):
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage, self._resource = model_storage, resource
-        self._classifier = without_weight_copies(classifier)
+        self._classifier = ready_to_score(classifier)
 
     @classmethod
     def create(
@@ -76,7 +127,7 @@ class NgramClassifierComponent(GraphComponent):
         return cls(config, model_storage, resource, None)
 
     def _save(self, classifier: Optional[Pipeline]) -> Resource:
-        self._classifier = without_weight_copies(classifier)
+        self._classifier = ready_to_score(classifier)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._classifier, directory / self._FILE)
         return self._resource
