@@ -1,5 +1,5 @@
 """Linear models over n-grams: the features the domain gate and the intent classifier share,
-and how they score without copying their weights.
+and how they score a message without redoing work scikit-learn repeats on every call.
 
 scikit-learn scores `X @ coef_.T`. With `coef_` in its usual row-major order the
 transpose is column-major, and scipy copies it into row-major order for every sparse
@@ -75,7 +75,7 @@ def _tfidf_vectorizers(model: Any) -> Iterator[TfidfVectorizer]:
 
 class StoredIdfTransformer(TfidfTransformer):
     """A fitted TfidfTransformer whose `idf_` is computed once, when it is made from one
-    (`of`); never fitted again."""
+    (`of`); never fitted again. A copy of it (pickle, deepcopy) is the plain one."""
 
     @property
     def idf_(self) -> np.ndarray:
