@@ -216,15 +216,21 @@ def report(runs: Sequence[Run], servers: Dict[str, int]) -> None:
     measured = [run for run in runs if run.cpu_seconds and run.turns]
     if measured:
         print("\nServer CPU time per turn (ms; all instances of a kind together)")
-        kinds = sorted({name.rsplit(" ", 1)[0] for run in measured for name in run.cpu_seconds})
+        kinds = sorted({_kind(name) for run in measured for name in run.cpu_seconds})
         print("| load | " + " | ".join(kinds) + " |")
         print("|---|" + "---|" * len(kinds))
         for run in measured:
-            spent = {kind: sum(v for name, v in run.cpu_seconds.items() if name.rsplit(" ", 1)[0] == kind)
-                     for kind in kinds}
+            spent = {kind: 0.0 for kind in kinds}
+            for name, seconds in run.cpu_seconds.items():
+                spent[_kind(name)] += seconds
             print(f"| {run.label} | " + " | ".join(f"{1000 * spent[k] / len(run.turns):.1f}" for k in kinds) + " |")
     if servers:
         print("\nServer memory (RSS): " + ", ".join(f"{name} {rss_mb(pid):.0f} MB" for name, pid in servers.items()))
+
+
+def _kind(server: str) -> str:
+    """"rasa server 2" -> "rasa server": the instances of one kind are summed."""
+    return server.rsplit(" ", 1)[0]
 
 
 def report_by_turn_index(run: Run, bucket: int = 25) -> None:

@@ -64,7 +64,8 @@ def test_nothing_to_make_ready_is_returned_as_it_is():
     assert ready_to_score(None) is None
     unfitted = make_pipeline(TfidfVectorizer(), LogisticRegression())
     assert ready_to_score(unfitted) is unfitted
-    assert type(unfitted[0]).__name__ == "TfidfVectorizer" and not hasattr(unfitted[0], "_tfidf")
+    assert not isinstance(getattr(unfitted[0], "_tfidf", None), StoredIdfTransformer)
+    assert not hasattr(unfitted[0], "_tfidf")
 
 
 def test_a_ready_model_pickles_as_scikit_learn_fitted_it_and_loads_ready_again():
