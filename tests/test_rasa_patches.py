@@ -239,6 +239,8 @@ def test_the_rules_found_are_rasas_own_at_every_prediction(monkeypatch):
         return found
 
     monkeypatch.setattr(RulePolicy, "_get_possible_keys", compared)
+    # From every state of the session, as Rasa builds them without patch 9.
+    monkeypatch.setattr(RulePolicy, "predict_action_probabilities", rasa_patches.ORIGINAL_PREDICT_ACTION_PROBABILITIES)
     for turns in DIALOGUES * 2:  # the second time, from the kept matches
         _play(RuleDialogue(), turns)
     policy = RuleDialogue().policy
@@ -278,3 +280,57 @@ def test_a_state_holding_a_value_json_cannot_write_is_matched_as_rasa_does():
                "slots": {"a_slot_of_our_own": (Decimal("1.5"),)}}]
     found = rasa_patches.get_possible_keys(policy, rules, states)
     assert found and found == rasa_patches.ORIGINAL_GET_POSSIBLE_KEYS(policy, rules, states)
+
+
+# Patch 9: while RulePolicy predicts, states only for the last turns its rules can see.
+def test_every_prediction_from_the_last_states_is_rasas_own(monkeypatch):
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    from tests.rule_dialogue import RuleDialogue
+
+    built = []  # (states built, states in the whole session), per call
+
+    def counted(tracker, domain, count, omit_unset_slots=False):
+        states = last_states(tracker, domain, count, omit_unset_slots)
+        built.append((len(states), len(rasa_patches.ORIGINAL_PAST_STATES(tracker, domain))))
+        return states
+
+    def compared(policy, tracker, domain, rule_only_data=None, **kwargs):
+        ours = rasa_patches.predict_action_probabilities(policy, tracker, domain, rule_only_data, **kwargs)
+        # Rasa's own, from every state of the session (the patch is not active outside).
+        assert rasa_patches.RECENT_STATES.get() is None
+        assert ours == rasa_patches.ORIGINAL_PREDICT_ACTION_PROBABILITIES(policy, tracker, domain, rule_only_data,
+                                                                          **kwargs)
+        return ours
+
+    last_states = rasa_patches.last_states
+    monkeypatch.setattr(rasa_patches, "last_states", counted)
+    monkeypatch.setattr(RulePolicy, "predict_action_probabilities", compared)
+    for turns in DIALOGUES:
+        _play(RuleDialogue(), turns)
+    policy = RuleDialogue().policy
+    longest = rasa_patches._longest_rule(policy, policy.lookup["rules"])
+    assert built and all(count <= longest for count, _ in built)
+    assert max(whole for _, whole in built) > 3 * longest
+
+
+@pytest.mark.parametrize("omit_unset_slots", [False, True])
+@pytest.mark.parametrize("count", [1, 3, 5, 1000])
+def test_the_last_states_are_the_end_of_rasas_own(count, omit_unset_slots):
+    from tests.rule_dialogue import RuleDialogue
+
+    dialogue = RuleDialogue()
+    _play(dialogue, DIALOGUES[1])  # a form, side questions, slots set and reset
+    whole = rasa_patches.ORIGINAL_PAST_STATES(dialogue.tracker, dialogue.domain, omit_unset_slots)
+    assert len(whole) > 5
+    assert rasa_patches.last_states(dialogue.tracker, dialogue.domain, count, omit_unset_slots) == whole[-count:]
+
+
+def test_rasas_own_past_states_outside_a_rule_prediction():
+    from tests.rule_dialogue import RuleDialogue
+
+    dialogue = RuleDialogue()
+    _play(dialogue, DIALOGUES[0])
+    whole = dialogue.tracker.past_states(dialogue.domain)
+    assert whole == rasa_patches.ORIGINAL_PAST_STATES(dialogue.tracker, dialogue.domain)
+    assert len(whole) > 3 * rasa_patches._longest_rule(dialogue.policy, dialogue.policy.lookup["rules"])

@@ -39,12 +39,22 @@ The internals:
    through the same few states again and again: it is computed once per distinct run
    of states and kept (`POSSIBLE_KEYS_CACHE` of them per policy). A lookup only changes
    in training, by removing a rule or by a new dict: either changes the cache's key.
+9. `RulePolicy.predict_action_probabilities` and `DialogueStateTracker.past_states`
+   (patched): to predict, RulePolicy turns the whole session into states, one per
+   action, though only as many last states as its longest rule has can decide (8).
+   While it predicts (never in training, where the rules are checked against whole
+   stories), the session's events are still all replayed, as Rasa does, but a state is
+   built only for those last ones (`last_states`). What else reads the states agrees:
+   with no rule found, the prediction's source is the key of the states, which names a
+   rule only when that rule matches them (then the rule is the source). The debug log of
+   the states the rules see shows those last states.
 Measured with make bench-load: see the README.
 """
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import functools
 import json
 import logging
@@ -55,12 +65,14 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import RedisLockStore
-from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.shared.utils.common import all_subclasses
 
@@ -85,6 +97,12 @@ REQUIRED_INTERNALS = (
     (MessageProcessor, "_run_action"),
     (RulePolicy, "_get_possible_keys"),
     (RulePolicy, "_rule_key_to_state"),
+    (RulePolicy, "predict_action_probabilities"),
+    (DialogueStateTracker, "past_states"),
+    (DialogueStateTracker, "applied_events"),
+    (DialogueStateTracker, "init_copy"),
+    (Domain, "get_active_state"),
+    (Domain, "_clean_state"),
 )
 ACTION_TIMEOUT = 10.0  # seconds, when the action endpoint sets no `timeout`
 BUSY_RESPONSE = "utter_service_busy"  # the name the busy answer is logged under
@@ -96,6 +114,8 @@ ORIGINAL_CREATE_TRACKER_STORE: Callable[..., TrackerStore] = Agent._create_track
 ORIGINAL_REMOTE_ACTION_RUN: Callable[..., Any] = RemoteAction.run
 ORIGINAL_RUN_ACTION: Callable[..., Any] = MessageProcessor._run_action
 ORIGINAL_GET_POSSIBLE_KEYS: Callable[..., Set[Text]] = RulePolicy._get_possible_keys
+ORIGINAL_PREDICT_ACTION_PROBABILITIES: Callable[..., Any] = RulePolicy.predict_action_probabilities
+ORIGINAL_PAST_STATES: Callable[..., List[State]] = DialogueStateTracker.past_states
 
 
 class UnsupportedRasaVersion(RuntimeError):
@@ -232,6 +252,51 @@ def get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[D
     return set(found[1])
 
 
+# How many last states the tracker's past_states builds; None (Rasa's own: all of them)
+# except while RulePolicy predicts.
+RECENT_STATES: contextvars.ContextVar[Optional[int]] = contextvars.ContextVar("recent_states", default=None)
+
+
+def last_states(tracker: DialogueStateTracker, domain: Domain, count: int,
+                omit_unset_slots: bool = False) -> List[State]:
+    """The last `count` of Rasa's states_for_tracker_history (without its rule-only
+    turns option): the state of the tracker before each action and at the end, every
+    event replayed, a state built only when it is one of the last."""
+    events = tracker.applied_events()
+    skipped = sum(isinstance(event, ActionExecuted) for event in events) + 1 - count
+    prior = tracker.init_copy()
+    states: List[State] = []
+    for event in events:
+        if isinstance(event, ActionExecuted):
+            if skipped <= 0:
+                states.append(domain._clean_state(domain.get_active_state(prior, omit_unset_slots=omit_unset_slots)))
+            skipped -= 1
+        prior.update(event)
+    states.append(domain._clean_state(domain.get_active_state(prior, omit_unset_slots=omit_unset_slots)))
+    return states
+
+
+def past_states(self: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False,
+                ignore_rule_only_turns: bool = False, rule_only_data: Optional[Dict[Text, Any]] = None) -> List[State]:
+    """Rasa's past_states; only the last ones while RulePolicy predicts."""
+    count = RECENT_STATES.get()
+    if count is None or ignore_rule_only_turns:
+        return ORIGINAL_PAST_STATES(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    return last_states(self, domain, count, omit_unset_slots)
+
+
+def predict_action_probabilities(self: RulePolicy, tracker: DialogueStateTracker, domain: Domain,
+                                 rule_only_data: Optional[Dict[Text, Any]] = None, **kwargs: Any) -> Any:
+    """Rasa's prediction, from as many last states as the longest rule has."""
+    longest = max(_longest_rule(self, self.lookup.get(RULES, {})),
+                  _longest_rule(self, self.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {})), 1)
+    token = RECENT_STATES.set(longest)
+    try:
+        return ORIGINAL_PREDICT_ACTION_PROBABILITIES(self, tracker, domain, rule_only_data, **kwargs)
+    finally:
+        RECENT_STATES.reset(token)
+
+
 def check_rasa(version: str = rasa.__version__) -> None:
     if not version.startswith(SUPPORTED_RASA):
         raise UnsupportedRasaVersion(
@@ -251,6 +316,8 @@ def installed() -> bool:
         and RemoteAction.run is remote_action_run
         and MessageProcessor._run_action is run_action
         and RulePolicy._get_possible_keys is get_possible_keys
+        and RulePolicy.predict_action_probabilities is predict_action_probabilities
+        and DialogueStateTracker.past_states is past_states
     )
 
 
@@ -265,8 +332,10 @@ def install() -> None:
     RemoteAction.run = remote_action_run
     MessageProcessor._run_action = run_action
     RulePolicy._get_possible_keys = get_possible_keys
+    RulePolicy.predict_action_probabilities = predict_action_probabilities
+    DialogueStateTracker.past_states = past_states
     logger.info(
         "Rasa %s: cached event classes, compiled action-response schema, loud tracker store errors, "
-        "bounded action calls, the busy answer on a failed action and the rules' matches kept "
-        "installed", rasa.__version__,
+        "bounded action calls, the busy answer on a failed action, the rules' matches kept and their "
+        "last states only installed", rasa.__version__,
     )
