@@ -265,15 +265,18 @@ def last_states(tracker: DialogueStateTracker, domain: Domain, count: int,
     events = tracker.applied_events()
     skipped = sum(isinstance(event, ActionExecuted) for event in events) + 1 - count
     prior = tracker.init_copy()
+
+    def state() -> State:
+        return domain._clean_state(domain.get_active_state(prior, omit_unset_slots=omit_unset_slots))
+
     states: List[State] = []
     for event in events:
         if isinstance(event, ActionExecuted):
             if skipped <= 0:
-                states.append(domain._clean_state(domain.get_active_state(prior, omit_unset_slots=omit_unset_slots)))
+                states.append(state())
             skipped -= 1
         prior.update(event)
-    states.append(domain._clean_state(domain.get_active_state(prior, omit_unset_slots=omit_unset_slots)))
-    return states
+    return states + [state()]
 
 
 def past_states(self: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False,
