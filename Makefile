@@ -7,10 +7,12 @@ MODEL := models/amo.tar.gz
 STAMPS := $(VENV)/.stamps
 # Written whole from knowledge/ by bot/tools/knowledge.py, when knowledge/ changes.
 GENERATED := domain/generated/knowledge.yml data/knowledge_rules.yml
-# What the model is built from: channels, stores and tools do not retrain it.
+# What the model is built from, and the Rasa patches its graphs are validated with:
+# channels, stores and tools do not retrain it.
 MODEL_INPUTS := config.yml $(shell find domain data -type f -name '*.yml') $(GENERATED) \
                 $(shell find bot/server/nlu -type f -name '*.py') bot/server/policies.py \
-                bot/shared/text.py bot/shared/languages.py
+                bot/shared/text.py bot/shared/languages.py \
+                bot/server/rasa_patches.py
 
 .PHONY: run test train shell bench bench-load bench-members reference review lock clean check-shared staff test-loop
 

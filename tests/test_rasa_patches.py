@@ -6,11 +6,16 @@ import sys
 
 import jsonschema
 import pytest
+import rasa.engine.validation
 import rasa.shared.core.events as rasa_events
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.engine.recipes.recipe import Recipe
+from rasa.shared.data import TrainingType
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
+from rasa.shared.utils.io import read_model_configuration
 
 from bot.server import rasa_patches
 from tests.conftest import ROOT
@@ -30,6 +35,18 @@ def test_loading_our_tracker_store_as_the_rasa_server_does_installs_the_patches(
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_our_pipeline_and_policies_pass_rasas_graph_validation_with_the_patches_installed():
+    """Rasa validates a training and a prediction graph from the annotations of each
+    component's methods, patched ones included (a patch once broke `rasa train`)."""
+    rasa_patches.install()
+    config = read_model_configuration(ROOT / "config.yml")
+    recipe = Recipe.recipe_for_name(config.get("recipe"))
+    model_configuration = recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.BOTH)
+    nodes = model_configuration.predict_schema.nodes.values()
+    assert any(node.uses is RulePolicy and node.fn == "predict_action_probabilities" for node in nodes)
+    rasa.engine.validation.validate(model_configuration)
 
 
 def test_a_rasa_version_it_was_not_written_for_is_refused():
@@ -226,7 +243,6 @@ def _play(dialogue, turns):
 
 
 def test_the_rules_found_are_rasas_own_at_every_prediction(monkeypatch):
-    from rasa.core.policies.rule_policy import RulePolicy
 
     from tests.rule_dialogue import RuleDialogue
 
@@ -284,7 +300,6 @@ def test_a_state_holding_a_value_json_cannot_write_is_matched_as_rasa_does():
 
 # Patch 9: while RulePolicy predicts, states only for the last turns its rules can see.
 def test_every_prediction_from_the_last_states_is_rasas_own(monkeypatch):
-    from rasa.core.policies.rule_policy import RulePolicy
 
     from tests.rule_dialogue import RuleDialogue
 

@@ -65,6 +65,7 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import RedisLockStore
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
@@ -114,7 +115,7 @@ ORIGINAL_CREATE_TRACKER_STORE: Callable[..., TrackerStore] = Agent._create_track
 ORIGINAL_REMOTE_ACTION_RUN: Callable[..., Any] = RemoteAction.run
 ORIGINAL_RUN_ACTION: Callable[..., Any] = MessageProcessor._run_action
 ORIGINAL_GET_POSSIBLE_KEYS: Callable[..., Set[Text]] = RulePolicy._get_possible_keys
-ORIGINAL_PREDICT_ACTION_PROBABILITIES: Callable[..., Any] = RulePolicy.predict_action_probabilities
+ORIGINAL_PREDICT_ACTION_PROBABILITIES: Callable[..., PolicyPrediction] = RulePolicy.predict_action_probabilities
 ORIGINAL_PAST_STATES: Callable[..., List[State]] = DialogueStateTracker.past_states
 
 
@@ -288,8 +289,11 @@ def past_states(self: DialogueStateTracker, domain: Domain, omit_unset_slots: bo
     return last_states(self, domain, count, omit_unset_slots)
 
 
-def predict_action_probabilities(self: RulePolicy, tracker: DialogueStateTracker, domain: Domain,
-                                 rule_only_data: Optional[Dict[Text, Any]] = None, **kwargs: Any) -> Any:
+# `self` unannotated and the return type Rasa's: Rasa validates the graph from the
+# annotations of this method, and takes an annotated parameter for one a node must pass.
+def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
+                                 rule_only_data: Optional[Dict[Text, Any]] = None,
+                                 **kwargs: Any) -> PolicyPrediction:
     """Rasa's prediction, from as many last states as the longest rule has."""
     longest = max(_longest_rule(self, self.lookup.get(RULES, {})),
                   _longest_rule(self, self.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {})), 1)
