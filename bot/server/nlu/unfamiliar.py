@@ -57,7 +57,8 @@ class UnfamiliarTextFallback(GraphComponent):
         # Measured 2026-12-01 on the held-out split and the real questions (1,327 in-scope
         # messages): the lowest scores 0.50 (a bare "noon"), the next 0.75. Of 604 keyboard
         # mashes made from keyboard rows, 0.45 sends 73 % here; the gate refuses nearly all
-        # the rest as out of scope ("vbnm trrrq plk" scores 0.40).
+        # the rest as out of scope ("vbnm trrrq plk" scores 0.40; 0.50 with the 2026-12-03
+        # data, then refused by the gate, as 172 of 600 mashes are).
         return {"familiar_from": 0.45}
 
     def __init__(
