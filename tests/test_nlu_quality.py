@@ -9,20 +9,20 @@ import pytest
 from bench.nlu import held_out_scores, load_sets, negative_scores, real_scores
 from bot.shared.languages import INPUT_LANGUAGES
 
-# Measured 2026-12-03 13:22 with `python -m bench.nlu --model models/amo.tar.gz` (README,
+# Measured 2026-12-03 13:50 with `python -m bench.nlu --model models/amo.tar.gz` (README,
 # "Understanding members"), minus 0.01-0.02. The pipeline has no random part (a linear SVM
 # and logistic regressions over TF-IDF n-grams): a training on the same data scores the
 # same, so the margins only absorb numeric noise. Two guards were lowered, on purpose, on
 # 2026-12-02: the SVM answers more, so the real negatives refused went 0.971 -> 0.957
 # (Latin script) and 0.980 -> 0.972 (Arabic) while in-scope refusals halved; the
 # Latin-script guard is issue 12's target, 0.95, the Arabic one 0.965. On 2026-12-03, with
-# 3,961 more members' messages, Arabic macro-F1 moved 0.863 -> 0.864 and
-# French stayed at 0.896; their guards stay at 0.85 and 0.88.
+# 4,598 more members' messages, macro-F1 moved 0.896 / 0.863 / 0.881 / 0.863 -> 0.901 /
+# 0.866 / 0.903 / 0.881.
 # The real French questions stay at 5 of 9, as measured.
-MIN_MACRO_F1 = {"fr": 0.88, "ar": 0.85, "dar": 0.89, "dar-latn": 0.86}  # 0.896 0.864 0.904 0.876
-MIN_LONG_MACRO_F1 = {"fr": 0.895, "ar": 0.82, "dar": 0.865, "dar-latn": 0.855}  # 0.912 0.834 0.880 0.868
-MAX_FALSE_REFUSALS = {"fr": 0.04, "ar": 0.06, "dar": 0.055, "dar-latn": 0.05}  # 0.025 0.045 0.047 0.037
-MIN_NEGATIVES_REFUSED = {"latin": 0.95, "arabic": 0.965}  # 0.958 0.973
+MIN_MACRO_F1 = {"fr": 0.885, "ar": 0.855, "dar": 0.89, "dar-latn": 0.865}  # 0.901 0.866 0.903 0.881
+MIN_LONG_MACRO_F1 = {"fr": 0.895, "ar": 0.82, "dar": 0.87, "dar-latn": 0.855}  # 0.905 0.834 0.882 0.870
+MAX_FALSE_REFUSALS = {"fr": 0.04, "ar": 0.055, "dar": 0.055, "dar-latn": 0.05}  # 0.029 0.043 0.047 0.039
+MIN_NEGATIVES_REFUSED = {"latin": 0.95, "arabic": 0.965}  # 0.960 0.974
 MIN_REAL_ACCURACY = {"fr": 0.55}  # 5 of 9 measured (6 with DIET): one fewer fails
 
 
