@@ -243,7 +243,6 @@ def _play(dialogue, turns):
 
 
 def test_the_rules_found_are_rasas_own_at_every_prediction(monkeypatch):
-
     from tests.rule_dialogue import RuleDialogue
 
     history_lengths = []
@@ -300,7 +299,6 @@ def test_a_state_holding_a_value_json_cannot_write_is_matched_as_rasa_does():
 
 # Patch 9: while RulePolicy predicts, states only for the last turns its rules can see.
 def test_every_prediction_from_the_last_states_is_rasas_own(monkeypatch):
-
     from tests.rule_dialogue import RuleDialogue
 
     built = []  # (states built, states in the whole session), per call
